@@ -1,0 +1,76 @@
+//! The console's backend-for-frontend. `app` builds the whole router so that tests can drive it
+//! with `oneshot`, without sockets.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::{Router, extract::FromRef};
+
+pub mod config;
+pub mod error;
+pub mod middleware;
+pub mod oidc;
+pub mod routes;
+
+use config::Config;
+use shared::ConsoleConfig;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub oidc: Arc<oidc::OidcState>,
+    pub console_config: Arc<ConsoleConfig>,
+    pub spa: Arc<routes::spa::Spa>,
+}
+
+impl AppState {
+    pub fn from_config(config: &Config) -> anyhow::Result<Self> {
+        let ca_pem = std::fs::read_to_string(&config.apiserver_proxy_ca_file).with_context(|| {
+            format!("reading {}", config.apiserver_proxy_ca_file.display())
+        })?;
+        let console_config = ConsoleConfig {
+            cluster_name: config.cluster_name.clone(),
+            apiserver_proxy_url: config.apiserver_proxy_url.clone(),
+            apiserver_proxy_ca_pem: ca_pem,
+            oidc_issuer: config.oidc_issuer.clone(),
+        };
+        let http = oidc::http_client(config.oidc_ca_file.as_deref())?;
+        Ok(AppState {
+            oidc: Arc::new(oidc::OidcState::new(config.oidc_issuer.clone(), http)),
+            console_config: Arc::new(console_config),
+            spa: Arc::new(routes::spa::Spa::load(&config.dist_dir)?),
+        })
+    }
+}
+
+impl FromRef<AppState> for Arc<oidc::OidcState> {
+    fn from_ref(state: &AppState) -> Self {
+        state.oidc.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<ConsoleConfig> {
+    fn from_ref(state: &AppState) -> Self {
+        state.console_config.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<routes::spa::Spa> {
+    fn from_ref(state: &AppState) -> Self {
+        state.spa.clone()
+    }
+}
+
+/// The whole HTTPS application.
+pub fn app(state: AppState) -> Router {
+    let csp = state.spa.content_security_policy();
+    Router::new()
+        .merge(routes::health::router())
+        .nest("/api", routes::api::router())
+        .merge(routes::spa::router(state.spa.clone()))
+        .with_state(state)
+        // Outermost, so that every response, errors and static files included, carries the headers.
+        .layer(axum::middleware::from_fn_with_state(
+            csp,
+            middleware::security_headers::security_headers,
+        ))
+}

@@ -1,0 +1,4 @@
+pub mod api;
+pub mod health;
+pub mod https_redirect;
+pub mod spa;

@@ -1,0 +1,133 @@
+//! Serves the built app: hashed assets from the dist folder, and the index page for every
+//! extension-less path so that deep links such as `/namespaces/team-a` reach the app's router.
+
+use std::{path::Path, sync::Arc};
+
+use anyhow::Context;
+use axum::{
+    Router,
+    body::Bytes,
+    extract::State,
+    http::{HeaderValue, Method, StatusCode, Uri, header},
+    response::{IntoResponse, Response},
+};
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use tower_http::services::ServeDir;
+
+use crate::{AppState, error::AppError};
+
+pub struct Spa {
+    index_html: Bytes,
+    csp: HeaderValue,
+    dist_dir: std::path::PathBuf,
+}
+
+impl Spa {
+    pub fn load(dist_dir: &Path) -> anyhow::Result<Self> {
+        let index_path = dist_dir.join("index.html");
+        let index = std::fs::read_to_string(&index_path).with_context(|| {
+            format!(
+                "reading {} (build the app first: cargo xtask build)",
+                index_path.display()
+            )
+        })?;
+        Self::from_index(dist_dir, index)
+    }
+
+    pub fn from_index(dist_dir: &Path, index: String) -> anyhow::Result<Self> {
+        let csp = HeaderValue::from_str(&content_security_policy(&index))
+            .context("content security policy")?;
+        Ok(Spa {
+            index_html: Bytes::from(index),
+            csp,
+            dist_dir: dist_dir.to_path_buf(),
+        })
+    }
+
+    pub fn content_security_policy(&self) -> HeaderValue {
+        self.csp.clone()
+    }
+}
+
+pub fn router(spa: Arc<Spa>) -> Router<AppState> {
+    let assets = ServeDir::new(&spa.dist_dir)
+        .append_index_html_on_directories(false)
+        .call_fallback_on_method_not_allowed(true)
+        .fallback(axum::routing::any(index_page).with_state(spa));
+    Router::new().fallback_service(assets)
+}
+
+async fn index_page(State(spa): State<Arc<Spa>>, method: Method, uri: Uri) -> Response {
+    let last_segment = uri.path().rsplit('/').next().unwrap_or_default();
+    if (method != Method::GET && method != Method::HEAD) || last_segment.contains('.') {
+        return AppError::NotFound.into_response();
+    }
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")),
+            // The page names the current asset hashes, so it must be revalidated every time.
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        ],
+        spa.index_html.clone(),
+    )
+        .into_response()
+}
+
+/// The policy the app works under: no inline script but the loader trunk writes into the index
+/// page, which is allowed by its hash; `'wasm-unsafe-eval'` lets the page compile its WebAssembly.
+pub fn content_security_policy(index_html: &str) -> String {
+    let hashes: String = inline_scripts(index_html)
+        .map(|script| {
+            let digest = Sha256::digest(script.as_bytes());
+            format!(
+                " 'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(digest)
+            )
+        })
+        .collect();
+    format!(
+        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'{hashes}; style-src 'self'; \
+         img-src 'self' data:; font-src 'self'; connect-src 'self'; manifest-src 'self'; \
+         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// The bodies of `<script>` elements that have no `src`.
+fn inline_scripts(html: &str) -> impl Iterator<Item = &str> {
+    let mut rest = html;
+    std::iter::from_fn(move || {
+        loop {
+            let start = rest.find("<script")?;
+            let after_tag_name = &rest[start + "<script".len()..];
+            let open_end = after_tag_name.find('>')?;
+            let attributes = &after_tag_name[..open_end];
+            let body_and_rest = &after_tag_name[open_end + 1..];
+            let close = body_and_rest.find("</script>")?;
+            let body = &body_and_rest[..close];
+            rest = &body_and_rest[close + "</script>".len()..];
+            if !attributes.contains("src=") {
+                return Some(body);
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_only_inline_scripts() {
+        let html = r#"<head><script src="/a.js"></script><script type="module">init()</script></head>"#;
+        let scripts: Vec<_> = inline_scripts(html).collect();
+        assert_eq!(scripts, vec!["init()"]);
+        let csp = content_security_policy(html);
+        // echo -n 'init()' | openssl dgst -sha256 -binary | base64
+        let expected = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(b"init()"));
+        assert!(csp.contains(&format!("'sha256-{expected}'")), "{csp}");
+        assert!(!csp.contains("unsafe-inline"));
+        assert!(csp.contains("frame-ancestors 'none'"));
+    }
+}

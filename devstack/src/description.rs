@@ -1,0 +1,57 @@
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+/// The machine-readable description of a running stack (`target/demo/stack.json` for the demo).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StackDescription {
+    pub console_url: String,
+    /// The BFF's plain-HTTP listener, which only redirects to `console_url`.
+    pub console_http_url: String,
+    pub dex_issuer: String,
+    pub apiserver_url: String,
+    pub apiserver_proxy_url: String,
+    pub ca_file: PathBuf,
+    pub admin_kubeconfig: PathBuf,
+    pub users: Vec<DemoUser>,
+    /// SPKI pins of the certificates a browser meets (the BFF's and Dex's), for a test browser
+    /// that is not told to trust the CA.
+    pub browser_spki_pins: Vec<String>,
+    /// Where each component's log file is.
+    pub log_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DemoUser {
+    pub email: String,
+    pub password: String,
+    pub role: Role,
+    /// The one namespace the role applies to; `None` where it is cluster-wide.
+    pub namespace: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Viewer,
+    Developer,
+}
+
+impl StackDescription {
+    pub fn write(&self, path: &Path) -> anyhow::Result<()> {
+        let json = serde_json::to_string_pretty(self)?;
+        std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))
+    }
+
+    pub fn read(path: &Path) -> anyhow::Result<Self> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+    }
+
+    pub fn user(&self, role: Role) -> Option<&DemoUser> {
+        self.users.iter().find(|user| user.role == role)
+    }
+}

@@ -1,0 +1,17 @@
+//! The one implementation of "start the stack", used by `cargo xtask demo`, `cargo xtask test`
+//! and the e2e fixture. Everything listens on 127.0.0.1; every child is stopped when the `Stack`
+//! is dropped, and dies with the process that started it even if that process is killed.
+
+pub mod cache;
+pub mod description;
+pub mod dex;
+pub mod gobuild;
+pub mod pki;
+pub mod poll;
+pub mod process;
+mod random;
+pub mod seed;
+pub mod stack;
+
+pub use description::{DemoUser, Role, StackDescription};
+pub use stack::{Binaries, Ports, Stack, StackOptions};

@@ -1,0 +1,44 @@
+//! What the stack puts into the fresh cluster, through the real `kubectl`.
+
+use std::{path::Path, process::Stdio};
+
+use anyhow::{Context, bail};
+use tokio::io::AsyncWriteExt;
+
+/// Demo identities, their RBAC, and the apiserver-proxy's impersonation rights.
+pub const RBAC: &str = include_str!("../manifests/rbac.yaml");
+/// ConfigMaps, Secrets, Services and Deployments in the demo namespaces.
+pub const DEMO_OBJECTS: &str = include_str!("../manifests/demo-objects.yaml");
+
+/// Runs `kubectl --kubeconfig <kubeconfig> <args>`, with `stdin` piped in when given, and returns
+/// its standard output; a non-zero exit is an error carrying kubectl's message.
+pub async fn kubectl(kubeconfig: &Path, args: &[&str], stdin: Option<&str>) -> anyhow::Result<String> {
+    let mut child = tokio::process::Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .args(args)
+        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting kubectl (is it installed and on PATH?)")?;
+    if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        pipe.write_all(input.as_bytes()).await?;
+    }
+    let output = child.wait_with_output().await?;
+    if !output.status.success() {
+        bail!(
+            "kubectl {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+pub async fn apply(kubeconfig: &Path, manifest: &str) -> anyhow::Result<()> {
+    kubectl(kubeconfig, &["apply", "--server-side", "--force-conflicts", "-f", "-"], Some(manifest))
+        .await
+        .map(drop)
+}

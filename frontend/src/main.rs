@@ -1,0 +1,8 @@
+mod api;
+mod app;
+mod pages;
+
+fn main() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(app::App);
+}

@@ -1,0 +1,38 @@
+use std::{fs::File, io::BufReader, path::Path, sync::Arc};
+
+use anyhow::{Context, anyhow};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+/// A rustls server configuration from PEM files, using the ring provider (the one crypto provider
+/// of this workspace) and offering HTTP/1.1 only.
+pub fn server_config(cert: &Path, key: &Path) -> anyhow::Result<Arc<rustls::ServerConfig>> {
+    let certs = load_certs(cert)?;
+    let key = load_key(key)?;
+    let mut config =
+        rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .context("TLS protocol versions")?
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .context("TLS certificate and key do not match")?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+pub fn load_certs(path: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
+    let file = File::open(path).with_context(|| format!("reading {}", path.display()))?;
+    let certs = rustls_pemfile::certs(&mut BufReader::new(file))
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(|| format!("parsing certificates in {}", path.display()))?;
+    if certs.is_empty() {
+        return Err(anyhow!("no certificate in {}", path.display()));
+    }
+    Ok(certs)
+}
+
+fn load_key(path: &Path) -> anyhow::Result<PrivateKeyDer<'static>> {
+    let file = File::open(path).with_context(|| format!("reading {}", path.display()))?;
+    rustls_pemfile::private_key(&mut BufReader::new(file))
+        .with_context(|| format!("parsing private key in {}", path.display()))?
+        .ok_or_else(|| anyhow!("no private key in {}", path.display()))
+}

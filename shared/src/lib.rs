@@ -1,0 +1,9 @@
+//! Types that the browser app and the servers exchange. Kept to serde and thiserror so that it
+//! compiles for wasm32 and native alike.
+
+pub mod api_error;
+pub mod config;
+pub mod kubeconfig;
+
+pub use api_error::{ApiError, ErrorCode};
+pub use config::ConsoleConfig;

@@ -1,0 +1,174 @@
+//! `cargo xtask <task>`: the project's task runner. `demo` and `test` do all set-up themselves.
+
+mod prerequisites;
+mod tools;
+
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+    time::Instant,
+};
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use devstack::{Binaries, Ports, Stack, StackOptions};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask")]
+enum Task {
+    /// Build everything, start the real local stack with demo users, and run until Ctrl-C.
+    Demo,
+    /// fmt check, clippy, unit and integration tests, and the e2e suite against the real stack.
+    Test,
+    /// Install missing tools and build the Go components, the app and the servers.
+    Build,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let root = repo_root();
+    std::env::set_current_dir(&root)?;
+    match Task::parse() {
+        Task::Demo => demo(&root).await,
+        Task::Test => test(&root).await,
+        Task::Build => build(&root, Profile::Release).map(drop),
+    }
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+pub fn step(what: &str) {
+    eprintln!("==> {what}");
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Profile {
+    /// What the tests use: the servers in the dev profile (shared with `cargo test`).
+    Test,
+    /// What the demo runs: optimised servers.
+    Release,
+}
+
+struct Built {
+    go: devstack::gobuild::GoComponents,
+    binaries: Binaries,
+}
+
+fn build(root: &Path, profile: Profile) -> anyhow::Result<Built> {
+    let started = Instant::now();
+    prerequisites::ensure_kubectl()?;
+    let tools = tools::ensure(root)?;
+    step("building the Go components (cached outside the repository)");
+    let go = devstack::gobuild::ensure_all(root)?;
+
+    step("building the app (trunk, release)");
+    run(Command::new("cargo").args(["fetch", "--target", "wasm32-unknown-unknown"]))?;
+    run(Command::new(&tools.trunk)
+        .args(["build", "--release"])
+        .env("PATH", tools.path_with_tools()?)
+        // trunk honours NO_COLOR; keep CI logs readable.
+        .env("NO_COLOR", "1"))?;
+
+    step("building the servers");
+    let (cargo_profile, dir) = match profile {
+        Profile::Test => ("dev", "debug"),
+        Profile::Release => ("server", "server"),
+    };
+    run(Command::new("cargo").args(["build", "--profile", cargo_profile, "-p", "bff", "-p", "apiserver-proxy"]))?;
+    let target = root.join("target").join(dir);
+    eprintln!("built in {:.0?}", started.elapsed());
+    Ok(Built {
+        go,
+        binaries: Binaries {
+            bff: target.join("bff"),
+            apiserver_proxy: target.join("apiserver-proxy"),
+            dist_dir: root.join("dist"),
+        },
+    })
+}
+
+async fn demo(root: &Path) -> anyhow::Result<()> {
+    let built = build(root, Profile::Release)?;
+    let state_dir = root.join("target/demo");
+    step("starting the stack");
+    let started = Instant::now();
+    let stack = Stack::start(&StackOptions {
+        state_dir: state_dir.clone(),
+        ports: Ports::demo(),
+        go: built.go,
+        binaries: built.binaries,
+        id_token_lifetime: "24h".into(),
+    })
+    .await?;
+    let description = stack.description();
+    let description_file = state_dir.join("stack.json");
+    description.write(&description_file)?;
+    println!();
+    println!("The console is up (started in {:.1?}): {}", started.elapsed(), description.console_url);
+    println!("  Dex issuer:        {}", description.dex_issuer);
+    println!("  apiserver-proxy:   {}", description.apiserver_proxy_url);
+    println!("  kube-apiserver:    {} (admin: kubectl --kubeconfig {})", description.apiserver_url, description.admin_kubeconfig.display());
+    println!("  CA to trust:       {}", description.ca_file.display());
+    println!("  logs:              {}", description.log_dir.display());
+    println!("Demo users (log in with \"Log in with Email\"):");
+    for user in &description.users {
+        let scope = user.namespace.as_deref().map_or("cluster-wide".to_string(), |ns| format!("namespace {ns}"));
+        println!("  {:<24} password {:<18} {:?}, {scope}", user.email, user.password, user.role);
+    }
+    println!("stack description: {}", description_file.display());
+    println!("Press Ctrl-C to stop.");
+    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    eprintln!("stopping the stack");
+    drop(stack);
+    Ok(())
+}
+
+async fn test(root: &Path) -> anyhow::Result<()> {
+    let started = Instant::now();
+    step("cargo fmt --check");
+    run(Command::new("cargo").args(["fmt", "--all", "--", "--check"]))?;
+    step("cargo clippy");
+    run(Command::new("cargo").args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    prerequisites::ensure_browser()?;
+    let built = build(root, Profile::Test)?;
+
+    step("unit and integration tests");
+    run(Command::new("cargo").args(["test", "--workspace", "--exclude", "e2e"]))?;
+
+    step("starting the stack for the e2e suite");
+    let state_dir = root.join("target/e2e-stack");
+    let stack = Stack::start(&StackOptions {
+        state_dir: state_dir.clone(),
+        ports: Ports::ephemeral()?,
+        go: built.go,
+        binaries: built.binaries,
+        id_token_lifetime: "24h".into(),
+    })
+    .await?;
+    let description_file = state_dir.join("stack.json");
+    stack.description().write(&description_file)?;
+
+    step("e2e tests (headless Chromium against the real stack)");
+    let result = run(Command::new("cargo")
+        .args(["test", "-p", "e2e"])
+        .env("KCONSOLE_STACK", &description_file));
+    drop(stack);
+    result?;
+    eprintln!("all tests passed in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+pub fn run(command: &mut Command) -> anyhow::Result<()> {
+    let status = command
+        .status()
+        .with_context(|| format!("starting {:?}", command.get_program()))?;
+    if !status.success() {
+        bail!("{:?} failed ({status})", command);
+    }
+    Ok(())
+}

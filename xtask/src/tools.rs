@@ -1,0 +1,117 @@
+//! The pinned WASM toolchain, installed into the versioned cache when missing: trunk and
+//! wasm-bindgen-cli from crates.io, wasm-opt from the npm package binaryen (Debian's is too old
+//! and breaks the app). The wasm-bindgen-cli version must equal the one in Cargo.lock.
+
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+};
+
+use anyhow::{Context, bail};
+use devstack::cache::cache_dir;
+
+use crate::{run, step};
+
+const TRUNK_VERSION: &str = "0.21.14";
+const WASM_BINDGEN_VERSION: &str = "0.2.130";
+const BINARYEN_VERSION: &str = "132.0.0";
+
+pub struct Tools {
+    pub trunk: PathBuf,
+    pub bin_dirs: Vec<PathBuf>,
+}
+
+impl Tools {
+    /// PATH with the pinned tools first, which is how trunk finds wasm-bindgen and wasm-opt.
+    pub fn path_with_tools(&self) -> anyhow::Result<std::ffi::OsString> {
+        let mut dirs = self.bin_dirs.clone();
+        if let Some(path) = std::env::var_os("PATH") {
+            dirs.extend(std::env::split_paths(&path));
+        }
+        Ok(std::env::join_paths(dirs)?)
+    }
+}
+
+pub fn ensure(root: &Path) -> anyhow::Result<Tools> {
+    check_lock_version(root)?;
+    ensure_wasm_target()?;
+    let tools = cache_dir().join("tools");
+    let trunk_root = tools.join(format!("trunk-{TRUNK_VERSION}"));
+    if !trunk_root.join("bin/trunk").is_file() {
+        step(&format!("installing trunk {TRUNK_VERSION} from crates.io (once, about 6 minutes)"));
+        run(Command::new("cargo")
+            .args(["install", "trunk", "--version", TRUNK_VERSION, "--locked", "--root"])
+            .arg(&trunk_root))?;
+    }
+    let bindgen_root = tools.join(format!("wasm-bindgen-cli-{WASM_BINDGEN_VERSION}"));
+    if !bindgen_root.join("bin/wasm-bindgen").is_file() {
+        install_wasm_bindgen(&tools, &bindgen_root)?;
+    }
+    let binaryen_root = tools.join(format!("binaryen-{BINARYEN_VERSION}"));
+    let wasm_opt_dir = binaryen_root.join("node_modules/.bin");
+    if !wasm_opt_dir.join("wasm-opt").is_file() {
+        step(&format!("installing wasm-opt (npm binaryen@{BINARYEN_VERSION})"));
+        if devstack::gobuild::which("npm").is_none() {
+            bail!("npm is needed for wasm-opt: install Node.js 20 or newer with npm");
+        }
+        std::fs::create_dir_all(&binaryen_root)?;
+        run(Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&binaryen_root)
+            .arg(format!("binaryen@{BINARYEN_VERSION}")))?;
+    }
+    Ok(Tools {
+        trunk: trunk_root.join("bin/trunk"),
+        bin_dirs: vec![bindgen_root.join("bin"), wasm_opt_dir],
+    })
+}
+
+/// wasm-bindgen-cli 0.2.130's lock file names webpki-roots 1.0.11, which crates.io does not serve,
+/// so `cargo install --locked` fails; it installs from its source with that one entry moved to
+/// 1.0.10, the rest of the lock file kept.
+fn install_wasm_bindgen(tools: &Path, install_root: &Path) -> anyhow::Result<()> {
+    step(&format!("installing wasm-bindgen-cli {WASM_BINDGEN_VERSION} from crates.io (once, about 2 minutes)"));
+    let src = tools.join("src");
+    let _ = std::fs::remove_dir_all(&src);
+    std::fs::create_dir_all(&src)?;
+    let crate_file = src.join("wasm-bindgen-cli.crate");
+    run(Command::new("curl")
+        .args(["--fail", "--silent", "--show-error", "--location", "--output"])
+        .arg(&crate_file)
+        .arg(format!(
+            "https://static.crates.io/crates/wasm-bindgen-cli/wasm-bindgen-cli-{WASM_BINDGEN_VERSION}.crate"
+        )))?;
+    run(Command::new("tar").arg("xzf").arg(&crate_file).arg("-C").arg(&src))?;
+    let source = src.join(format!("wasm-bindgen-cli-{WASM_BINDGEN_VERSION}"));
+    run(Command::new("cargo")
+        .args(["update", "-p", "webpki-roots", "--precise", "1.0.10"])
+        .current_dir(&source))?;
+    run(Command::new("cargo")
+        .args(["install", "--path", ".", "--locked", "--root"])
+        .arg(install_root)
+        .current_dir(&source))?;
+    let _ = std::fs::remove_dir_all(&src);
+    Ok(())
+}
+
+fn ensure_wasm_target() -> anyhow::Result<()> {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .context("rustup is needed to add the wasm32 target")?;
+    if String::from_utf8_lossy(&installed.stdout).lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+        return Ok(());
+    }
+    step("adding the wasm32-unknown-unknown target");
+    run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+}
+
+/// The CLI and the library must be the same version, or the app fails at load time.
+fn check_lock_version(root: &Path) -> anyhow::Result<()> {
+    let lock = std::fs::read_to_string(root.join("Cargo.lock")).context("reading Cargo.lock")?;
+    let expected = format!("name = \"wasm-bindgen\"\nversion = \"{WASM_BINDGEN_VERSION}\"");
+    if !lock.contains(&expected) {
+        bail!("Cargo.lock's wasm-bindgen is not {WASM_BINDGEN_VERSION}: update WASM_BINDGEN_VERSION in xtask/src/tools.rs and Trunk.toml together");
+    }
+    Ok(())
+}
