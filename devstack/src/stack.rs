@@ -241,7 +241,7 @@ impl Stack {
             Command::new(&options.go.kube_controller_manager)
                 .arg("--kubeconfig")
                 .arg(&kcm_kubeconfig)
-                .args(["--secure-port", "0", "--leader-elect=false", "--use-service-account-credentials=false"])
+                .args(["--secure-port", "0", "--leader-elect=false", "--use-service-account-credentials=true"])
                 .arg("--service-account-private-key-file")
                 .arg(&sa_private)
                 .arg("--root-ca-file")
@@ -252,15 +252,19 @@ impl Stack {
 
         seed::apply(&description.admin_kubeconfig, seed::RBAC).await?;
         seed::apply(&description.admin_kubeconfig, seed::DEMO_OBJECTS).await?;
-        // The service-account controller gives each namespace its "default" account: proof that
-        // kube-controller-manager is running its controllers against this apiserver.
+        // A ReplicaSet for the demo Deployment is proof that kube-controller-manager runs its
+        // controllers, each with its own service account, against this apiserver.
         stack
             .wait("kube-controller-manager", || {
                 let kubeconfig = description.admin_kubeconfig.clone();
                 async move {
-                    seed::kubectl(&kubeconfig, &["get", "serviceaccount", "default", "-n", "team-a"], None)
-                        .await?;
-                    Ok(true)
+                    let names = seed::kubectl(
+                        &kubeconfig,
+                        &["get", "replicasets", "-n", "team-a", "-l", "app=web", "-o", "name"],
+                        None,
+                    )
+                    .await?;
+                    Ok(!names.trim().is_empty())
                 }
             })
             .await?;

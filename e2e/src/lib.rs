@@ -1,1 +1,79 @@
-//! placeholder
+//! Fixtures for the end-to-end tests: the real local stack and a headless Chromium.
+//!
+//! `cargo xtask test` starts one stack and points every test at it through `KCONSOLE_STACK`
+//! (the path of its `stack.json`). Run on its own, each test starts (and on drop stops) a stack
+//! of its own, which needs the app and servers built first (`cargo xtask build`).
+
+pub mod browser;
+
+use std::{path::PathBuf, process::Output, time::Duration};
+
+use anyhow::Context;
+use devstack::{Binaries, Ports, Stack, StackDescription, StackOptions};
+
+pub enum TestStack {
+    Shared(StackDescription),
+    Own(Box<Stack>),
+}
+
+impl TestStack {
+    pub async fn get() -> anyhow::Result<TestStack> {
+        if let Some(path) = std::env::var_os("KCONSOLE_STACK") {
+            return Ok(TestStack::Shared(StackDescription::read(&PathBuf::from(path))?));
+        }
+        let root = repo_root();
+        let go = devstack::gobuild::ensure_all(&root)?;
+        let binaries = Binaries {
+            bff: root.join("target/debug/bff"),
+            apiserver_proxy: root.join("target/debug/apiserver-proxy"),
+            dist_dir: root.join("dist"),
+        };
+        if !binaries.bff.is_file() || !binaries.dist_dir.join("index.html").is_file() {
+            anyhow::bail!("build the app and servers first (cargo xtask build, or run cargo xtask test)");
+        }
+        let state_dir = root.join(format!("target/e2e-own-{}", std::process::id()));
+        let stack = Stack::start(&StackOptions {
+            state_dir,
+            ports: Ports::ephemeral()?,
+            go,
+            binaries,
+            id_token_lifetime: "24h".into(),
+        })
+        .await?;
+        Ok(TestStack::Own(Box::new(stack)))
+    }
+
+    pub fn description(&self) -> &StackDescription {
+        match self {
+            TestStack::Shared(description) => description,
+            TestStack::Own(stack) => stack.description(),
+        }
+    }
+
+    /// An HTTP client that trusts the stack's CA and follows no redirects.
+    pub fn http(&self) -> anyhow::Result<reqwest::Client> {
+        let pem = std::fs::read(&self.description().ca_file)?;
+        Ok(reqwest::Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_pem(&pem)?)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(20))
+            .build()?)
+    }
+
+    /// The real kubectl with the admin kubeconfig; returns its output whatever the exit code.
+    pub fn kubectl_admin(&self, args: &[&str]) -> anyhow::Result<Output> {
+        std::process::Command::new("kubectl")
+            .arg("--kubeconfig")
+            .arg(&self.description().admin_kubeconfig)
+            .args(args)
+            .output()
+            .context("running kubectl")
+    }
+}
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_default()
+}

@@ -72,7 +72,7 @@ fn build(root: &Path, profile: Profile) -> anyhow::Result<Built> {
         .args(["build", "--release"])
         .env("PATH", tools.path_with_tools()?)
         // trunk honours NO_COLOR; keep CI logs readable.
-        .env("NO_COLOR", "1"))?;
+        .env("NO_COLOR", "true"))?;
 
     step("building the servers");
     let (cargo_profile, dir) = match profile {
@@ -168,7 +168,8 @@ pub fn run(command: &mut Command) -> anyhow::Result<()> {
         .status()
         .with_context(|| format!("starting {:?}", command.get_program()))?;
     if !status.success() {
-        bail!("{:?} failed ({status})", command);
+        let args: Vec<_> = command.get_args().map(|a| a.to_string_lossy()).collect();
+        bail!("{} {} failed ({status})", command.get_program().to_string_lossy(), args.join(" "));
     }
     Ok(())
 }

@@ -1,0 +1,127 @@
+//! Headless Chromium from Debian's packages, driven through chromedriver by fantoccini.
+
+use std::{
+    path::PathBuf,
+    process::Command,
+    time::Duration,
+};
+
+use anyhow::Context;
+use devstack::{StackDescription, process::Service};
+use fantoccini::{Client, ClientBuilder, wd::WebDriverCompatibleCommand};
+use serde_json::{Value, json};
+
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// A browser session. Close it with `close`; if a test panics first, dropping it ends
+/// chromedriver and Chromium (their whole process group) all the same.
+pub struct Browser {
+    pub client: Client,
+    // Dropped after the client: the driver's process group holds Chromium.
+    _driver: Service,
+    profile: PathBuf,
+}
+
+impl Browser {
+    pub async fn start(stack: &StackDescription) -> anyhow::Result<Browser> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let profile = std::env::temp_dir().join(format!("kconsole-chromium-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&profile)?;
+        let driver = Service::spawn(
+            "chromedriver",
+            Command::new(CHROMEDRIVER)
+                .arg(format!("--port={port}"))
+                // Chromium writes under these instead of the home directory.
+                .env("XDG_CONFIG_HOME", profile.join("config"))
+                .env("XDG_CACHE_HOME", profile.join("cache")),
+            &profile.join("logs"),
+        )?;
+        let webdriver = format!("http://127.0.0.1:{port}");
+        let status_client = reqwest::Client::new();
+        devstack::poll::until("chromedriver", Duration::from_secs(30), || {
+            let request = status_client.get(format!("{webdriver}/status"));
+            async move {
+                let status: Value = request.send().await?.json().await?;
+                Ok(status["value"]["ready"] == true)
+            }
+        })
+        .await?;
+
+        let args = vec![
+            "--headless".to_string(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-quic".into(),
+            "--no-first-run".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--disable-dev-shm-usage".into(),
+            "--window-size=1280,900".into(),
+            format!("--user-data-dir={}", profile.join("user-data").display()),
+            // Trust exactly the stack's server keys, not every certificate.
+            format!("--ignore-certificate-errors-spki-list={}", stack.browser_spki_pins.join(",")),
+        ];
+        let capabilities = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": args,
+                "prefs": {
+                    "download.default_directory": profile.join("downloads"),
+                    "download.prompt_for_download": false,
+                },
+            },
+            "goog:loggingPrefs": {"browser": "ALL"},
+        });
+        let Value::Object(capabilities) = capabilities else {
+            anyhow::bail!("capabilities are an object");
+        };
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&webdriver)
+            .await
+            .context("starting a Chromium session")?;
+        Ok(Browser { client, _driver: driver, profile })
+    }
+
+    /// Browser console entries of level SEVERE since the last call (chromedriver's log endpoint).
+    pub async fn console_errors(&self) -> anyhow::Result<Vec<String>> {
+        let entries = self.client.issue_cmd(BrowserLog).await?;
+        Ok(entries
+            .as_array()
+            .map(|entries| {
+                entries
+                    .iter()
+                    .filter(|e| e["level"] == "SEVERE")
+                    .map(|e| e["message"].as_str().unwrap_or_default().to_string())
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    pub async fn close(self) -> anyhow::Result<()> {
+        self.client.clone().close().await?;
+        Ok(())
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+#[derive(Debug)]
+struct BrowserLog;
+
+impl WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(&self, base_url: &url::Url, session_id: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!("session/{}/se/log", session_id.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(json!({"type": "browser"}).to_string()))
+    }
+}
