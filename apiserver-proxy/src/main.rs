@@ -10,7 +10,10 @@ use serde_json::json;
 use tokio::net::TcpListener;
 
 #[derive(Debug, clap::Parser)]
-#[command(name = "apiserver-proxy", about = "JWT-validating proxy in front of the kube-apiserver")]
+#[command(
+    name = "apiserver-proxy",
+    about = "JWT-validating proxy in front of the kube-apiserver"
+)]
 struct Config {
     /// Address of the TLS listener.
     #[arg(long, env = "PROXY_LISTEN", default_value = "127.0.0.1:9443")]
@@ -39,5 +42,8 @@ async fn main() -> anyhow::Result<()> {
 fn app() -> Router {
     Router::new()
         .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
-        .route("/readyz", get(|| async { Json(json!({"status": "ready"})) }))
+        .route(
+            "/readyz",
+            get(|| async { Json(json!({"status": "ready"})) }),
+        )
 }

@@ -20,14 +20,19 @@ pub enum AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let body = match &self {
-            AppError::NotFound => ApiError::new(ErrorCode::NotFound, "There is nothing at this address."),
+            AppError::NotFound => {
+                ApiError::new(ErrorCode::NotFound, "There is nothing at this address.")
+            }
             AppError::NotReady => ApiError::new(
                 ErrorCode::NotReady,
                 "The console is starting: its identity provider is not reachable yet.",
             ),
             AppError::Internal(err) => {
                 tracing::error!(error = %format!("{err:#}"), "internal error");
-                ApiError::new(ErrorCode::Internal, "Something went wrong in the console's server.")
+                ApiError::new(
+                    ErrorCode::Internal,
+                    "Something went wrong in the console's server.",
+                )
             }
         };
         let status =

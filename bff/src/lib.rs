@@ -24,9 +24,8 @@ pub struct AppState {
 
 impl AppState {
     pub fn from_config(config: &Config) -> anyhow::Result<Self> {
-        let ca_pem = std::fs::read_to_string(&config.apiserver_proxy_ca_file).with_context(|| {
-            format!("reading {}", config.apiserver_proxy_ca_file.display())
-        })?;
+        let ca_pem = std::fs::read_to_string(&config.apiserver_proxy_ca_file)
+            .with_context(|| format!("reading {}", config.apiserver_proxy_ca_file.display()))?;
         let console_config = ConsoleConfig {
             cluster_name: config.cluster_name.clone(),
             apiserver_proxy_url: config.apiserver_proxy_url.clone(),

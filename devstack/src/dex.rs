@@ -29,7 +29,12 @@ pub fn config(settings: &DexSettings<'_>) -> anyhow::Result<String> {
             // Dex rejects bcrypt costs below 10.
             let hash = bcrypt::hash_with_result(&user.password, 10)
                 .map(|h| h.format_for_version(bcrypt::Version::TwoA))?;
-            let username = user.email.split('@').next().unwrap_or(&user.email).to_string();
+            let username = user
+                .email
+                .split('@')
+                .next()
+                .unwrap_or(&user.email)
+                .to_string();
             Ok(json!({
                 "email": user.email,
                 "hash": hash,

@@ -86,7 +86,12 @@ pub fn cached_path(repo_root: &Path, program: &GoProgram) -> anyhow::Result<Path
         .with_context(|| format!("reading {}/go.mod", module.display()))?;
     let go_sum = std::fs::read(module.join("go.sum"))
         .with_context(|| format!("reading {}/go.sum", module.display()))?;
-    let stamp = cache::stamp(&[&go_mod, &go_sum, program.ldflags.as_bytes(), program.package.as_bytes()]);
+    let stamp = cache::stamp(&[
+        &go_mod,
+        &go_sum,
+        program.ldflags.as_bytes(),
+        program.package.as_bytes(),
+    ]);
     Ok(cache::cache_dir()
         .join("go")
         .join(format!("{}-{}-{stamp}", program.binary, program.version))
@@ -115,7 +120,17 @@ pub fn ensure(repo_root: &Path, program: &GoProgram) -> anyhow::Result<PathBuf> 
     let output = partial.to_string_lossy().into_owned();
     run_go(
         &module,
-        &["build", "-v", "-trimpath", "-pgo=off", "-ldflags", program.ldflags, "-o", &output, program.package],
+        &[
+            "build",
+            "-v",
+            "-trimpath",
+            "-pgo=off",
+            "-ldflags",
+            program.ldflags,
+            "-o",
+            &output,
+            program.package,
+        ],
         "compiled",
     )?;
     std::fs::rename(&partial, &target)?;
@@ -141,9 +156,17 @@ fn run_go(module: &Path, args: &[&str], progress: &str) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut tail = Vec::new();
     if let Some(stderr) = child.stderr.take() {
-        for (count, line) in BufReader::new(stderr).lines().map_while(Result::ok).enumerate() {
+        for (count, line) in BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+            .enumerate()
+        {
             if (count + 1) % 25 == 0 {
-                eprintln!("  [{:>4.0?}] {progress} {} packages, now {line}", started.elapsed(), count + 1);
+                eprintln!(
+                    "  [{:>4.0?}] {progress} {} packages, now {line}",
+                    started.elapsed(),
+                    count + 1
+                );
             }
             tail.push(line);
             if tail.len() > 40 {
@@ -153,7 +176,12 @@ fn run_go(module: &Path, args: &[&str], progress: &str) -> anyhow::Result<()> {
     }
     let status = child.wait()?;
     if !status.success() {
-        bail!("go {} failed in {}:\n{}", args.join(" "), module.display(), tail.join("\n"));
+        bail!(
+            "go {} failed in {}:\n{}",
+            args.join(" "),
+            module.display(),
+            tail.join("\n")
+        );
     }
     Ok(())
 }

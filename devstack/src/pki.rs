@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use base64::Engine;
-use sha2::{Digest, Sha256};
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
     Issuer, KeyPair, KeyUsagePurpose,
 };
+use sha2::{Digest, Sha256};
 
 const CA_NAME: &str = "kube-console local CA";
 
@@ -56,18 +56,31 @@ impl Ca {
             let key_pem = std::fs::read_to_string(&key_file)?;
             let key = KeyPair::from_pem(&key_pem).context("parsing the CA key")?;
             let cert_pem = std::fs::read_to_string(&cert_file)?;
-            return Ok(Ca { cert_file, cert_pem, key });
+            return Ok(Ca {
+                cert_file,
+                cert_pem,
+                key,
+            });
         }
         let key = KeyPair::generate()?;
         let cert = ca_params()?.self_signed(&key)?;
         let cert_pem = cert.pem();
         write_private(&key_file, &key.serialize_pem())?;
         std::fs::write(&cert_file, &cert_pem)?;
-        Ok(Ca { cert_file, cert_pem, key })
+        Ok(Ca {
+            cert_file,
+            cert_pem,
+            key,
+        })
     }
 
     /// A server certificate for 127.0.0.1 and localhost (and `extra_names`).
-    pub fn server_cert(&self, dir: &Path, name: &str, extra_names: &[&str]) -> anyhow::Result<Leaf> {
+    pub fn server_cert(
+        &self,
+        dir: &Path,
+        name: &str,
+        extra_names: &[&str],
+    ) -> anyhow::Result<Leaf> {
         let mut names = vec!["127.0.0.1".to_string(), "localhost".to_string()];
         names.extend(extra_names.iter().map(|n| n.to_string()));
         let mut params = CertificateParams::new(names)?;
@@ -78,7 +91,13 @@ impl Ca {
     }
 
     /// A client certificate the kube-apiserver reads as user `user` in `groups`.
-    pub fn client_cert(&self, dir: &Path, file_name: &str, user: &str, groups: &[&str]) -> anyhow::Result<Leaf> {
+    pub fn client_cert(
+        &self,
+        dir: &Path,
+        file_name: &str,
+        user: &str,
+        groups: &[&str],
+    ) -> anyhow::Result<Leaf> {
         let mut params = CertificateParams::new(Vec::<String>::new())?;
         let mut name = DistinguishedName::new();
         name.push(DnType::CommonName, user);
@@ -99,8 +118,9 @@ impl Ca {
         let issuer = Issuer::new(ca_params()?, &self.key);
         let cert = params.signed_by(&key, &issuer)?;
         let leaf = Leaf {
-            spki_sha256: base64::engine::general_purpose::STANDARD
-                .encode(Sha256::digest(rcgen::PublicKeyData::subject_public_key_info(&key))),
+            spki_sha256: base64::engine::general_purpose::STANDARD.encode(Sha256::digest(
+                rcgen::PublicKeyData::subject_public_key_info(&key),
+            )),
             cert_file: dir.join(format!("{file_name}.crt")),
             key_file: dir.join(format!("{file_name}.key")),
             cert_pem: cert.pem(),
@@ -123,8 +143,8 @@ pub fn service_account_keys(dir: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
 }
 
 fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
     use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create(true)

@@ -19,7 +19,11 @@ pub struct Service {
 }
 
 impl Service {
-    pub fn spawn(name: &'static str, command: &mut Command, log_dir: &Path) -> anyhow::Result<Service> {
+    pub fn spawn(
+        name: &'static str,
+        command: &mut Command,
+        log_dir: &Path,
+    ) -> anyhow::Result<Service> {
         std::fs::create_dir_all(log_dir)?;
         let log_file = log_dir.join(format!("{name}.log"));
         let log = File::create(&log_file)?;
@@ -32,7 +36,11 @@ impl Service {
         let child = command
             .spawn()
             .with_context(|| format!("starting {name} ({:?})", command.get_program()))?;
-        Ok(Service { name, log_file, child })
+        Ok(Service {
+            name,
+            log_file,
+            child,
+        })
     }
 
     /// `Some(description)` when the process has already ended.

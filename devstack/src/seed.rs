@@ -12,12 +12,20 @@ pub const DEMO_OBJECTS: &str = include_str!("../manifests/demo-objects.yaml");
 
 /// Runs `kubectl --kubeconfig <kubeconfig> <args>`, with `stdin` piped in when given, and returns
 /// its standard output; a non-zero exit is an error carrying kubectl's message.
-pub async fn kubectl(kubeconfig: &Path, args: &[&str], stdin: Option<&str>) -> anyhow::Result<String> {
+pub async fn kubectl(
+    kubeconfig: &Path,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> anyhow::Result<String> {
     let mut child = tokio::process::Command::new("kubectl")
         .arg("--kubeconfig")
         .arg(kubeconfig)
         .args(args)
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -38,7 +46,11 @@ pub async fn kubectl(kubeconfig: &Path, args: &[&str], stdin: Option<&str>) -> a
 }
 
 pub async fn apply(kubeconfig: &Path, manifest: &str) -> anyhow::Result<()> {
-    kubectl(kubeconfig, &["apply", "--server-side", "--force-conflicts", "-f", "-"], Some(manifest))
-        .await
-        .map(drop)
+    kubectl(
+        kubeconfig,
+        &["apply", "--server-side", "--force-conflicts", "-f", "-"],
+        Some(manifest),
+    )
+    .await
+    .map(drop)
 }

@@ -101,7 +101,12 @@ const START_DEADLINE: Duration = Duration::from_secs(120);
 const DEMO_USERS: [(&str, Role, Option<&str>, &str); 3] = [
     ("admin@example.com", Role::Admin, None, "console-admins"),
     ("viewer@example.com", Role::Viewer, None, "console-viewers"),
-    ("developer@example.com", Role::Developer, Some("team-a"), "team-a-developers"),
+    (
+        "developer@example.com",
+        Role::Developer,
+        Some("team-a"),
+        "team-a-developers",
+    ),
 ];
 
 impl Stack {
@@ -150,14 +155,27 @@ impl Stack {
                 .args(["--name", "default", "--log-level", "warn"])
                 .arg("--data-dir")
                 .arg(run.join("etcd"))
-                .args(["--listen-client-urls", &etcd_url, "--advertise-client-urls", &etcd_url])
-                .args(["--listen-peer-urls", &peer_url, "--initial-advertise-peer-urls", &peer_url])
+                .args([
+                    "--listen-client-urls",
+                    &etcd_url,
+                    "--advertise-client-urls",
+                    &etcd_url,
+                ])
+                .args([
+                    "--listen-peer-urls",
+                    &peer_url,
+                    "--initial-advertise-peer-urls",
+                    &peer_url,
+                ])
                 .args(["--initial-cluster", &format!("default={peer_url}")]),
             &log_dir,
         )?;
 
         let dex_tls = ca.server_cert(&certs, "dex", &[])?;
-        stack.description.browser_spki_pins.push(dex_tls.spki_sha256.clone());
+        stack
+            .description
+            .browser_spki_pins
+            .push(dex_tls.spki_sha256.clone());
         let client_secret = random::hex_secret(24)?;
         let dex_config = run.join("dex.yaml");
         std::fs::write(
@@ -192,14 +210,24 @@ impl Stack {
         let apiserver_tls = ca.server_cert(
             &certs,
             "kube-apiserver",
-            &["kubernetes", "kubernetes.default", "kubernetes.default.svc", "10.0.0.1"],
+            &[
+                "kubernetes",
+                "kubernetes.default",
+                "kubernetes.default.svc",
+                "10.0.0.1",
+            ],
         )?;
         let (sa_private, sa_public) = pki::service_account_keys(&certs)?;
         stack.spawn(
             "kube-apiserver",
             Command::new(&options.go.kube_apiserver)
                 .args(["--etcd-servers", &etcd_url])
-                .args(["--bind-address", "127.0.0.1", "--secure-port", &ports.apiserver.to_string()])
+                .args([
+                    "--bind-address",
+                    "127.0.0.1",
+                    "--secure-port",
+                    &ports.apiserver.to_string(),
+                ])
                 .arg("--tls-cert-file")
                 .arg(&apiserver_tls.cert_file)
                 .arg("--tls-private-key-file")
@@ -210,8 +238,16 @@ impl Stack {
                 .args(["--service-cluster-ip-range", "10.0.0.0/24"])
                 .args(["--disable-admission-plugins", "ServiceAccount"])
                 // The stack has no network for the "kubernetes" Service's endpoints to point at.
-                .args(["--endpoint-reconciler-type", "none", "--advertise-address", "10.0.0.1"])
-                .args(["--service-account-issuer", "https://kubernetes.default.svc.cluster.local"])
+                .args([
+                    "--endpoint-reconciler-type",
+                    "none",
+                    "--advertise-address",
+                    "10.0.0.1",
+                ])
+                .args([
+                    "--service-account-issuer",
+                    "https://kubernetes.default.svc.cluster.local",
+                ])
                 .arg("--service-account-key-file")
                 .arg(&sa_public)
                 .arg("--service-account-signing-key-file")
@@ -228,20 +264,50 @@ impl Stack {
             .await?;
 
         let admin = ca.client_cert(&certs, "admin", "kube-console:admin", &["system:masters"])?;
-        write_kubeconfig(&description.admin_kubeconfig, &description.apiserver_url, &ca.cert_pem, &admin)?;
-        let kcm = ca.client_cert(&certs, "kube-controller-manager", "system:kube-controller-manager", &[])?;
+        write_kubeconfig(
+            &description.admin_kubeconfig,
+            &description.apiserver_url,
+            &ca.cert_pem,
+            &admin,
+        )?;
+        let kcm = ca.client_cert(
+            &certs,
+            "kube-controller-manager",
+            "system:kube-controller-manager",
+            &[],
+        )?;
         let kcm_kubeconfig = run.join("kube-controller-manager.kubeconfig");
-        write_kubeconfig(&kcm_kubeconfig, &description.apiserver_url, &ca.cert_pem, &kcm)?;
-        let proxy_client = ca.client_cert(&certs, "apiserver-proxy-client", "kube-console:apiserver-proxy", &[])?;
+        write_kubeconfig(
+            &kcm_kubeconfig,
+            &description.apiserver_url,
+            &ca.cert_pem,
+            &kcm,
+        )?;
+        let proxy_client = ca.client_cert(
+            &certs,
+            "apiserver-proxy-client",
+            "kube-console:apiserver-proxy",
+            &[],
+        )?;
         let proxy_kubeconfig = run.join("apiserver-proxy.kubeconfig");
-        write_kubeconfig(&proxy_kubeconfig, &description.apiserver_url, &ca.cert_pem, &proxy_client)?;
+        write_kubeconfig(
+            &proxy_kubeconfig,
+            &description.apiserver_url,
+            &ca.cert_pem,
+            &proxy_client,
+        )?;
 
         stack.spawn(
             "kube-controller-manager",
             Command::new(&options.go.kube_controller_manager)
                 .arg("--kubeconfig")
                 .arg(&kcm_kubeconfig)
-                .args(["--secure-port", "0", "--leader-elect=false", "--use-service-account-credentials=true"])
+                .args([
+                    "--secure-port",
+                    "0",
+                    "--leader-elect=false",
+                    "--use-service-account-credentials=true",
+                ])
                 .arg("--service-account-private-key-file")
                 .arg(&sa_private)
                 .arg("--root-ca-file")
@@ -260,7 +326,16 @@ impl Stack {
                 async move {
                     let names = seed::kubectl(
                         &kubeconfig,
-                        &["get", "replicasets", "-n", "team-a", "-l", "app=web", "-o", "name"],
+                        &[
+                            "get",
+                            "replicasets",
+                            "-n",
+                            "team-a",
+                            "-l",
+                            "app=web",
+                            "-o",
+                            "name",
+                        ],
                         None,
                     )
                     .await?;
@@ -272,7 +347,10 @@ impl Stack {
         stack
             .wait("dex", || {
                 let http = http.clone();
-                let url = format!("{}/.well-known/openid-configuration", description.dex_issuer);
+                let url = format!(
+                    "{}/.well-known/openid-configuration",
+                    description.dex_issuer
+                );
                 async move { Ok(http.get(url).send().await?.status().is_success()) }
             })
             .await?;
@@ -290,7 +368,10 @@ impl Stack {
         )?;
 
         let bff_tls = ca.server_cert(&certs, "bff", &[])?;
-        stack.description.browser_spki_pins.push(bff_tls.spki_sha256.clone());
+        stack
+            .description
+            .browser_spki_pins
+            .push(bff_tls.spki_sha256.clone());
         stack.spawn(
             "bff",
             Command::new(&options.binaries.bff)
@@ -303,7 +384,12 @@ impl Stack {
                 .arg(&bff_tls.key_file)
                 .arg("--dist-dir")
                 .arg(&options.binaries.dist_dir)
-                .args(["--oidc-issuer", &description.dex_issuer, "--oidc-client-id", dex::CLIENT_ID])
+                .args([
+                    "--oidc-issuer",
+                    &description.dex_issuer,
+                    "--oidc-client-id",
+                    dex::CLIENT_ID,
+                ])
                 .arg("--oidc-ca-file")
                 .arg(&ca.cert_file)
                 .args(["--apiserver-proxy-url", &description.apiserver_proxy_url])
@@ -331,7 +417,12 @@ impl Stack {
         Ok(stack)
     }
 
-    fn spawn(&mut self, name: &'static str, command: &mut Command, log_dir: &Path) -> anyhow::Result<()> {
+    fn spawn(
+        &mut self,
+        name: &'static str,
+        command: &mut Command,
+        log_dir: &Path,
+    ) -> anyhow::Result<()> {
         self.services.push(Service::spawn(name, command, log_dir)?);
         Ok(())
     }
@@ -359,7 +450,13 @@ impl Stack {
             }
         })
         .await;
-        result.with_context(|| format!("{name} did not start; log {}:\n{}", service.log_file.display(), service.log_tail()))
+        result.with_context(|| {
+            format!(
+                "{name} did not start; log {}:\n{}",
+                service.log_file.display(),
+                service.log_tail()
+            )
+        })
     }
 }
 
@@ -371,7 +468,9 @@ fn fatal(err: anyhow::Error) -> anyhow::Error {
 fn demo_users(state: &Path) -> anyhow::Result<Vec<(DemoUser, Vec<String>)>> {
     let path = state.join("users.json");
     let stored: Vec<DemoUser> = match std::fs::read_to_string(&path) {
-        Ok(text) => serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?,
+        Ok(text) => {
+            serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?
+        }
         Err(_) => {
             let users = DEMO_USERS
                 .iter()
@@ -407,7 +506,12 @@ fn checker(ca_pem: &str) -> anyhow::Result<reqwest::Client> {
         .build()?)
 }
 
-fn write_kubeconfig(path: &Path, server: &str, ca_pem: &str, client: &pki::Leaf) -> anyhow::Result<()> {
+fn write_kubeconfig(
+    path: &Path,
+    server: &str,
+    ca_pem: &str,
+    client: &pki::Leaf,
+) -> anyhow::Result<()> {
     let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
     let text = format!(
         "apiVersion: v1\nkind: Config\nclusters:\n- name: local\n  cluster:\n    server: {server}\n    certificate-authority-data: {}\n\

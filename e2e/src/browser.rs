@@ -1,10 +1,6 @@
 //! Headless Chromium from Debian's packages, driven through chromedriver by fantoccini.
 
-use std::{
-    path::PathBuf,
-    process::Command,
-    time::Duration,
-};
+use std::{path::PathBuf, process::Command, time::Duration};
 
 use anyhow::Context;
 use devstack::{StackDescription, process::Service};
@@ -25,8 +21,11 @@ pub struct Browser {
 
 impl Browser {
     pub async fn start(stack: &StackDescription) -> anyhow::Result<Browser> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let profile = std::env::temp_dir().join(format!("kconsole-chromium-{}-{port}", std::process::id()));
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let profile =
+            std::env::temp_dir().join(format!("kconsole-chromium-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&profile)?;
         let driver = Service::spawn(
             "chromedriver",
@@ -61,7 +60,10 @@ impl Browser {
             "--window-size=1280,900".into(),
             format!("--user-data-dir={}", profile.join("user-data").display()),
             // Trust exactly the stack's server keys, not every certificate.
-            format!("--ignore-certificate-errors-spki-list={}", stack.browser_spki_pins.join(",")),
+            format!(
+                "--ignore-certificate-errors-spki-list={}",
+                stack.browser_spki_pins.join(",")
+            ),
         ];
         let capabilities = json!({
             "browserName": "chrome",
@@ -83,7 +85,11 @@ impl Browser {
             .connect(&webdriver)
             .await
             .context("starting a Chromium session")?;
-        Ok(Browser { client, _driver: driver, profile })
+        Ok(Browser {
+            client,
+            _driver: driver,
+            profile,
+        })
     }
 
     /// Browser console entries of level SEVERE since the last call (chromedriver's log endpoint).
@@ -117,11 +123,21 @@ impl Drop for Browser {
 struct BrowserLog;
 
 impl WebDriverCompatibleCommand for BrowserLog {
-    fn endpoint(&self, base_url: &url::Url, session_id: Option<&str>) -> Result<url::Url, url::ParseError> {
-        base_url.join(&format!("session/{}/se/log", session_id.unwrap_or_default()))
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/se/log",
+            session_id.unwrap_or_default()
+        ))
     }
 
     fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
-        (http::Method::POST, Some(json!({"type": "browser"}).to_string()))
+        (
+            http::Method::POST,
+            Some(json!({"type": "browser"}).to_string()),
+        )
     }
 }

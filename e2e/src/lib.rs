@@ -12,14 +12,15 @@ use anyhow::Context;
 use devstack::{Binaries, Ports, Stack, StackDescription, StackOptions};
 
 pub enum TestStack {
-    Shared(StackDescription),
+    Shared(Box<StackDescription>),
     Own(Box<Stack>),
 }
 
 impl TestStack {
     pub async fn get() -> anyhow::Result<TestStack> {
         if let Some(path) = std::env::var_os("KCONSOLE_STACK") {
-            return Ok(TestStack::Shared(StackDescription::read(&PathBuf::from(path))?));
+            let description = StackDescription::read(&PathBuf::from(path))?;
+            return Ok(TestStack::Shared(Box::new(description)));
         }
         let root = repo_root();
         let go = devstack::gobuild::ensure_all(&root)?;
@@ -29,7 +30,9 @@ impl TestStack {
             dist_dir: root.join("dist"),
         };
         if !binaries.bff.is_file() || !binaries.dist_dir.join("index.html").is_file() {
-            anyhow::bail!("build the app and servers first (cargo xtask build, or run cargo xtask test)");
+            anyhow::bail!(
+                "build the app and servers first (cargo xtask build, or run cargo xtask test)"
+            );
         }
         let state_dir = root.join(format!("target/e2e-own-{}", std::process::id()));
         let stack = Stack::start(&StackOptions {

@@ -16,25 +16,70 @@ fn stdout(output: &std::process::Output) -> String {
 async fn admin_kubeconfig_lists_the_real_namespaces() -> anyhow::Result<()> {
     let stack = TestStack::get().await?;
     let output = stack.kubectl_admin(&["get", "namespaces", "-o", "name"])?;
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let names = stdout(&output);
-    for expected in ["namespace/default", "namespace/kube-system", "namespace/team-a", "namespace/team-b"] {
-        assert!(names.lines().any(|l| l == expected), "{expected} missing from:\n{names}");
+    for expected in [
+        "namespace/default",
+        "namespace/kube-system",
+        "namespace/team-a",
+        "namespace/team-b",
+    ] {
+        assert!(
+            names.lines().any(|l| l == expected),
+            "{expected} missing from:\n{names}"
+        );
     }
     // The demo objects are real API objects, and kube-controller-manager acts on them.
     let deployments = stack.kubectl_admin(&["get", "deployments", "-n", "team-a", "-o", "name"])?;
     assert!(stdout(&deployments).contains("deployment.apps/web"));
-    let replicasets = stack.kubectl_admin(&["get", "replicasets", "-n", "team-a", "-l", "app=web", "-o", "name"])?;
-    assert!(output.status.success());
-    // The Deployment controller may not have run yet right after start: poll, with a deadline.
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    let mut found = !stdout(&replicasets).is_empty();
-    while !found && std::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        let again = stack.kubectl_admin(&["get", "replicasets", "-n", "team-a", "-l", "app=web", "-o", "name"])?;
-        found = !stdout(&again).is_empty();
-    }
-    assert!(found, "kube-controller-manager made no ReplicaSet for deployment web");
+    // kube-controller-manager acts on new objects: a Deployment made now gets its ReplicaSet.
+    let name = format!("e2e-kcm-{}", std::process::id());
+    let created = stack.kubectl_admin(&[
+        "create",
+        "deployment",
+        &name,
+        "-n",
+        "team-b",
+        "--image",
+        "registry.example.com/e2e:1",
+    ])?;
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let selector = format!("app={name}");
+    devstack::poll::until(
+        "the new Deployment's ReplicaSet",
+        Duration::from_secs(30),
+        || {
+            let listed = stack.kubectl_admin(&[
+                "get",
+                "replicasets",
+                "-n",
+                "team-b",
+                "-l",
+                &selector,
+                "-o",
+                "name",
+            ]);
+            async move { Ok(!stdout(&listed?).is_empty()) }
+        },
+    )
+    .await?;
+    let deleted = stack.kubectl_admin(&[
+        "delete",
+        "deployment",
+        &name,
+        "-n",
+        "team-b",
+        "--wait=false",
+    ])?;
+    assert!(deleted.status.success());
     Ok(())
 }
 
@@ -42,9 +87,18 @@ async fn admin_kubeconfig_lists_the_real_namespaces() -> anyhow::Result<()> {
 async fn can_i_answers_follow_the_demo_users_rbac() -> anyhow::Result<()> {
     let stack = TestStack::get().await?;
     let description = stack.description();
-    let viewer = description.user(Role::Viewer).map(|u| u.email.clone()).unwrap_or_default();
-    let developer = description.user(Role::Developer).map(|u| u.email.clone()).unwrap_or_default();
-    let admin = description.user(Role::Admin).map(|u| u.email.clone()).unwrap_or_default();
+    let viewer = description
+        .user(Role::Viewer)
+        .map(|u| u.email.clone())
+        .unwrap_or_default();
+    let developer = description
+        .user(Role::Developer)
+        .map(|u| u.email.clone())
+        .unwrap_or_default();
+    let admin = description
+        .user(Role::Admin)
+        .map(|u| u.email.clone())
+        .unwrap_or_default();
     let cases: &[(&str, &[&str], &str)] = &[
         (&admin, &["delete", "namespaces"], "yes"),
         (&admin, &["create", "clusterrolebindings"], "yes"),
@@ -54,7 +108,11 @@ async fn can_i_answers_follow_the_demo_users_rbac() -> anyhow::Result<()> {
         (&viewer, &["create", "configmaps", "-n", "team-a"], "no"),
         // The view role does not include Secrets.
         (&viewer, &["get", "secrets", "-n", "team-a"], "no"),
-        (&developer, &["create", "deployments", "-n", "team-a"], "yes"),
+        (
+            &developer,
+            &["create", "deployments", "-n", "team-a"],
+            "yes",
+        ),
         (&developer, &["delete", "configmaps", "-n", "team-a"], "yes"),
         (&developer, &["create", "deployments", "-n", "team-b"], "no"),
         (&developer, &["get", "configmaps", "-n", "team-b"], "no"),
@@ -70,7 +128,15 @@ async fn can_i_answers_follow_the_demo_users_rbac() -> anyhow::Result<()> {
     }
     // Groups from the token are bound too: a user known only by group gets the group's rights.
     let output = stack.kubectl_admin(&[
-        "auth", "can-i", "create", "configmaps", "-n", "team-a", "--as", "someone@example.com", "--as-group",
+        "auth",
+        "can-i",
+        "create",
+        "configmaps",
+        "-n",
+        "team-a",
+        "--as",
+        "someone@example.com",
+        "--as-group",
         "team-a-developers",
     ])?;
     assert_eq!(stdout(&output), "yes");
@@ -85,7 +151,12 @@ async fn can_i_answers_follow_the_demo_users_rbac() -> anyhow::Result<()> {
         let mut args = vec!["auth", "can-i"];
         args.extend_from_slice(check);
         args.extend_from_slice(&["--as", "kube-console:apiserver-proxy"]);
-        assert_eq!(stdout(&stack.kubectl_admin(&args)?), expected, "kubectl {}", args.join(" "));
+        assert_eq!(
+            stdout(&stack.kubectl_admin(&args)?),
+            expected,
+            "kubectl {}",
+            args.join(" ")
+        );
     }
     Ok(())
 }
@@ -104,7 +175,10 @@ async fn dex_serves_discovery_and_lists_its_connectors() -> anyhow::Result<()> {
         .await?;
     assert_eq!(discovery["issuer"], issuer.as_str());
     let code_challenge_methods = discovery["code_challenge_methods_supported"].to_string();
-    assert!(code_challenge_methods.contains("S256"), "{code_challenge_methods}");
+    assert!(
+        code_challenge_methods.contains("S256"),
+        "{code_challenge_methods}"
+    );
     let jwks: Value = http
         .get(discovery["jwks_uri"].as_str().unwrap_or_default())
         .send()
@@ -114,10 +188,15 @@ async fn dex_serves_discovery_and_lists_its_connectors() -> anyhow::Result<()> {
     assert!(jwks["keys"].as_array().is_some_and(|keys| !keys.is_empty()));
 
     let authorize = reqwest::Url::parse_with_params(
-        discovery["authorization_endpoint"].as_str().unwrap_or_default(),
+        discovery["authorization_endpoint"]
+            .as_str()
+            .unwrap_or_default(),
         &[
             ("client_id", "kube-console"),
-            ("redirect_uri", &format!("{}/auth/callback", stack.description().console_url)),
+            (
+                "redirect_uri",
+                &format!("{}/auth/callback", stack.description().console_url),
+            ),
             ("response_type", "code"),
             ("scope", "openid email"),
             ("state", "e2e-state"),
@@ -126,8 +205,14 @@ async fn dex_serves_discovery_and_lists_its_connectors() -> anyhow::Result<()> {
     let login_page = http.get(authorize).send().await?;
     assert_eq!(login_page.status(), StatusCode::OK);
     let html = login_page.text().await?;
-    assert!(html.contains("Log in with Email"), "password connector missing:\n{html}");
-    assert!(html.contains("Example (mock connector)"), "mock connector missing:\n{html}");
+    assert!(
+        html.contains("Log in with Email"),
+        "password connector missing:\n{html}"
+    );
+    assert!(
+        html.contains("Example (mock connector)"),
+        "mock connector missing:\n{html}"
+    );
     Ok(())
 }
 
@@ -138,7 +223,10 @@ async fn bff_serves_the_app_over_https_only() -> anyhow::Result<()> {
     let description = stack.description();
 
     let redirect = http
-        .get(format!("{}/namespaces/team-a?tab=yaml", description.console_http_url))
+        .get(format!(
+            "{}/namespaces/team-a?tab=yaml",
+            description.console_http_url
+        ))
         .send()
         .await?;
     assert_eq!(redirect.status(), StatusCode::PERMANENT_REDIRECT);
@@ -148,23 +236,43 @@ async fn bff_serves_the_app_over_https_only() -> anyhow::Result<()> {
     );
 
     for deep_link in ["/", "/namespaces/team-a", "/namespaces/team-a/configmaps/x"] {
-        let page = http.get(format!("{}{deep_link}", description.console_url)).send().await?;
+        let page = http
+            .get(format!("{}{deep_link}", description.console_url))
+            .send()
+            .await?;
         assert_eq!(page.status(), StatusCode::OK, "{deep_link}");
-        let csp = page.headers()["content-security-policy"].to_str()?.to_string();
-        assert!(csp.contains("'wasm-unsafe-eval'") && !csp.contains("unsafe-inline"), "{csp}");
+        let csp = page.headers()["content-security-policy"]
+            .to_str()?
+            .to_string();
+        assert!(
+            csp.contains("'wasm-unsafe-eval'") && !csp.contains("unsafe-inline"),
+            "{csp}"
+        );
         assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
         assert_eq!(page.headers()["referrer-policy"], "no-referrer");
         assert_eq!(page.headers()["x-content-type-options"], "nosniff");
         let html = page.text().await?;
-        assert!(html.contains("_bg.wasm"), "{deep_link} did not get the app:\n{html}");
+        assert!(
+            html.contains("_bg.wasm"),
+            "{deep_link} did not get the app:\n{html}"
+        );
     }
 
-    let health = http.get(format!("{}/healthz", description.console_url)).send().await?;
+    let health = http
+        .get(format!("{}/healthz", description.console_url))
+        .send()
+        .await?;
     assert_eq!(health.status(), StatusCode::OK);
-    let ready = http.get(format!("{}/readyz", description.console_url)).send().await?;
+    let ready = http
+        .get(format!("{}/readyz", description.console_url))
+        .send()
+        .await?;
     assert_eq!(ready.status(), StatusCode::OK);
 
-    let missing = http.get(format!("{}/api/no-such-thing", description.console_url)).send().await?;
+    let missing = http
+        .get(format!("{}/api/no-such-thing", description.console_url))
+        .send()
+        .await?;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
     let error: shared::ApiError = missing.json().await?;
     assert_eq!(error.code, shared::ErrorCode::NotFound);
@@ -187,7 +295,10 @@ async fn the_app_renders_in_chromium_without_console_errors() -> anyhow::Result<
     let browser = Browser::start(stack.description()).await?;
     let console = &stack.description().console_url;
 
-    browser.client.goto(&format!("{console}/namespaces/team-a")).await?;
+    browser
+        .client
+        .goto(&format!("{console}/namespaces/team-a"))
+        .await?;
     let heading = browser
         .client
         .wait()

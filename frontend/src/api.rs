@@ -10,14 +10,20 @@ pub async fn console_config() -> Result<ConsoleConfig, ApiError> {
 }
 
 async fn get_json<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
-    let response = Request::get(path).send().await.map_err(|_| unreachable_error())?;
+    let response = Request::get(path)
+        .send()
+        .await
+        .map_err(|_| unreachable_error())?;
     into_result(response).await
 }
 
 async fn into_result<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
     if response.ok() {
         return response.json().await.map_err(|_| {
-            ApiError::new(ErrorCode::Internal, "The console's server sent an unreadable answer.")
+            ApiError::new(
+                ErrorCode::Internal,
+                "The console's server sent an unreadable answer.",
+            )
         });
     }
     let status = response.status();

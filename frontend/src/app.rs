@@ -4,7 +4,9 @@ use leptos_router::{
     path,
 };
 
-use crate::pages::{namespace_page::NamespacePage, not_found_page::NotFoundPage, overview_page::OverviewPage};
+use crate::pages::{
+    namespace_page::NamespacePage, not_found_page::NotFoundPage, overview_page::OverviewPage,
+};
 
 /// Every page of the app, and the one place that knows their paths.
 #[derive(Debug, Clone, PartialEq, Eq)]

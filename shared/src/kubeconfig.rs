@@ -2,12 +2,14 @@
 
 use serde::{Deserialize, Serialize};
 
+/// kubectl's field names mix styles (`apiVersion`, `current-context`), so each is named here.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
 pub struct Kubeconfig {
+    #[serde(rename = "apiVersion")]
     pub api_version: String,
     pub clusters: Vec<NamedCluster>,
     pub contexts: Vec<NamedContext>,
+    #[serde(rename = "current-context")]
     pub current_context: String,
     pub kind: String,
     pub preferences: Preferences,
@@ -104,21 +106,36 @@ mod tests {
 
     #[test]
     fn has_the_documented_shape() {
-        let yaml = Kubeconfig::for_token("kyma.local", "https://apiserver.kyma.local:9443", "Q0E=", "tok")
-            .to_yaml()
-            .expect("serialize");
+        let yaml = Kubeconfig::for_token(
+            "kyma.local",
+            "https://apiserver.kyma.local:9443",
+            "Q0E=",
+            "tok",
+        )
+        .to_yaml()
+        .expect("serialize");
         let value: serde_yaml::Value = serde_yaml::from_str(&yaml).expect("parse");
         assert_eq!(value["apiVersion"], "v1");
         assert_eq!(value["kind"], "Config");
         assert_eq!(value["current-context"], "kyma.local");
         assert_eq!(value["clusters"][0]["name"], "kyma.local");
-        assert_eq!(value["clusters"][0]["cluster"]["server"], "https://apiserver.kyma.local:9443");
-        assert_eq!(value["clusters"][0]["cluster"]["certificate-authority-data"], "Q0E=");
+        assert_eq!(
+            value["clusters"][0]["cluster"]["server"],
+            "https://apiserver.kyma.local:9443"
+        );
+        assert_eq!(
+            value["clusters"][0]["cluster"]["certificate-authority-data"],
+            "Q0E="
+        );
         assert_eq!(value["contexts"][0]["context"]["cluster"], "kyma.local");
         assert_eq!(value["contexts"][0]["context"]["user"], "OIDCUser");
         assert_eq!(value["users"][0]["name"], "OIDCUser");
         assert_eq!(value["users"][0]["user"]["token"], "tok");
-        assert!(value["preferences"].as_mapping().is_some_and(|m| m.is_empty()));
+        assert!(
+            value["preferences"]
+                .as_mapping()
+                .is_some_and(|m| m.is_empty())
+        );
     }
 
     #[test]

@@ -79,7 +79,15 @@ fn build(root: &Path, profile: Profile) -> anyhow::Result<Built> {
         Profile::Test => ("dev", "debug"),
         Profile::Release => ("server", "server"),
     };
-    run(Command::new("cargo").args(["build", "--profile", cargo_profile, "-p", "bff", "-p", "apiserver-proxy"]))?;
+    run(Command::new("cargo").args([
+        "build",
+        "--profile",
+        cargo_profile,
+        "-p",
+        "bff",
+        "-p",
+        "apiserver-proxy",
+    ]))?;
     let target = root.join("target").join(dir);
     eprintln!("built in {:.0?}", started.elapsed());
     Ok(Built {
@@ -109,20 +117,36 @@ async fn demo(root: &Path) -> anyhow::Result<()> {
     let description_file = state_dir.join("stack.json");
     description.write(&description_file)?;
     println!();
-    println!("The console is up (started in {:.1?}): {}", started.elapsed(), description.console_url);
+    println!(
+        "The console is up (started in {:.1?}): {}",
+        started.elapsed(),
+        description.console_url
+    );
     println!("  Dex issuer:        {}", description.dex_issuer);
     println!("  apiserver-proxy:   {}", description.apiserver_proxy_url);
-    println!("  kube-apiserver:    {} (admin: kubectl --kubeconfig {})", description.apiserver_url, description.admin_kubeconfig.display());
+    println!(
+        "  kube-apiserver:    {} (admin: kubectl --kubeconfig {})",
+        description.apiserver_url,
+        description.admin_kubeconfig.display()
+    );
     println!("  CA to trust:       {}", description.ca_file.display());
     println!("  logs:              {}", description.log_dir.display());
     println!("Demo users (log in with \"Log in with Email\"):");
     for user in &description.users {
-        let scope = user.namespace.as_deref().map_or("cluster-wide".to_string(), |ns| format!("namespace {ns}"));
-        println!("  {:<24} password {:<18} {:?}, {scope}", user.email, user.password, user.role);
+        let scope = user
+            .namespace
+            .as_deref()
+            .map_or("cluster-wide".to_string(), |ns| format!("namespace {ns}"));
+        println!(
+            "  {:<24} password {:<18} {:?}, {scope}",
+            user.email, user.password, user.role
+        );
     }
     println!("stack description: {}", description_file.display());
     println!("Press Ctrl-C to stop.");
-    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
     eprintln!("stopping the stack");
     drop(stack);
     Ok(())
@@ -133,9 +157,29 @@ async fn test(root: &Path) -> anyhow::Result<()> {
     step("cargo fmt --check");
     run(Command::new("cargo").args(["fmt", "--all", "--", "--check"]))?;
     step("cargo clippy");
-    run(Command::new("cargo").args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    run(Command::new("cargo").args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
     prerequisites::ensure_browser()?;
     let built = build(root, Profile::Test)?;
+    step("cargo clippy for the app's real target (wasm32)");
+    run(Command::new("cargo").args([
+        "clippy",
+        "-p",
+        "frontend",
+        "-p",
+        "shared",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
 
     step("unit and integration tests");
     run(Command::new("cargo").args(["test", "--workspace", "--exclude", "e2e"]))?;
@@ -169,7 +213,11 @@ pub fn run(command: &mut Command) -> anyhow::Result<()> {
         .with_context(|| format!("starting {:?}", command.get_program()))?;
     if !status.success() {
         let args: Vec<_> = command.get_args().map(|a| a.to_string_lossy()).collect();
-        bail!("{} {} failed ({status})", command.get_program().to_string_lossy(), args.join(" "));
+        bail!(
+            "{} {} failed ({status})",
+            command.get_program().to_string_lossy(),
+            args.join(" ")
+        );
     }
     Ok(())
 }

@@ -38,9 +38,18 @@ pub fn ensure(root: &Path) -> anyhow::Result<Tools> {
     let tools = cache_dir().join("tools");
     let trunk_root = tools.join(format!("trunk-{TRUNK_VERSION}"));
     if !trunk_root.join("bin/trunk").is_file() {
-        step(&format!("installing trunk {TRUNK_VERSION} from crates.io (once, about 6 minutes)"));
+        step(&format!(
+            "installing trunk {TRUNK_VERSION} from crates.io (once, about 6 minutes)"
+        ));
         run(Command::new("cargo")
-            .args(["install", "trunk", "--version", TRUNK_VERSION, "--locked", "--root"])
+            .args([
+                "install",
+                "trunk",
+                "--version",
+                TRUNK_VERSION,
+                "--locked",
+                "--root",
+            ])
             .arg(&trunk_root))?;
     }
     let bindgen_root = tools.join(format!("wasm-bindgen-cli-{WASM_BINDGEN_VERSION}"));
@@ -50,7 +59,9 @@ pub fn ensure(root: &Path) -> anyhow::Result<Tools> {
     let binaryen_root = tools.join(format!("binaryen-{BINARYEN_VERSION}"));
     let wasm_opt_dir = binaryen_root.join("node_modules/.bin");
     if !wasm_opt_dir.join("wasm-opt").is_file() {
-        step(&format!("installing wasm-opt (npm binaryen@{BINARYEN_VERSION})"));
+        step(&format!(
+            "installing wasm-opt (npm binaryen@{BINARYEN_VERSION})"
+        ));
         if devstack::gobuild::which("npm").is_none() {
             bail!("npm is needed for wasm-opt: install Node.js 20 or newer with npm");
         }
@@ -70,7 +81,9 @@ pub fn ensure(root: &Path) -> anyhow::Result<Tools> {
 /// so `cargo install --locked` fails; it installs from its source with that one entry moved to
 /// 1.0.10, the rest of the lock file kept.
 fn install_wasm_bindgen(tools: &Path, install_root: &Path) -> anyhow::Result<()> {
-    step(&format!("installing wasm-bindgen-cli {WASM_BINDGEN_VERSION} from crates.io (once, about 2 minutes)"));
+    step(&format!(
+        "installing wasm-bindgen-cli {WASM_BINDGEN_VERSION} from crates.io (once, about 2 minutes)"
+    ));
     let src = tools.join("src");
     let _ = std::fs::remove_dir_all(&src);
     std::fs::create_dir_all(&src)?;
@@ -81,7 +94,11 @@ fn install_wasm_bindgen(tools: &Path, install_root: &Path) -> anyhow::Result<()>
         .arg(format!(
             "https://static.crates.io/crates/wasm-bindgen-cli/wasm-bindgen-cli-{WASM_BINDGEN_VERSION}.crate"
         )))?;
-    run(Command::new("tar").arg("xzf").arg(&crate_file).arg("-C").arg(&src))?;
+    run(Command::new("tar")
+        .arg("xzf")
+        .arg(&crate_file)
+        .arg("-C")
+        .arg(&src))?;
     let source = src.join(format!("wasm-bindgen-cli-{WASM_BINDGEN_VERSION}"));
     run(Command::new("cargo")
         .args(["update", "-p", "webpki-roots", "--precise", "1.0.10"])
@@ -99,7 +116,10 @@ fn ensure_wasm_target() -> anyhow::Result<()> {
         .args(["target", "list", "--installed"])
         .output()
         .context("rustup is needed to add the wasm32 target")?;
-    if String::from_utf8_lossy(&installed.stdout).lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+    if String::from_utf8_lossy(&installed.stdout)
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
         return Ok(());
     }
     step("adding the wasm32-unknown-unknown target");
@@ -111,7 +131,9 @@ fn check_lock_version(root: &Path) -> anyhow::Result<()> {
     let lock = std::fs::read_to_string(root.join("Cargo.lock")).context("reading Cargo.lock")?;
     let expected = format!("name = \"wasm-bindgen\"\nversion = \"{WASM_BINDGEN_VERSION}\"");
     if !lock.contains(&expected) {
-        bail!("Cargo.lock's wasm-bindgen is not {WASM_BINDGEN_VERSION}: update WASM_BINDGEN_VERSION in xtask/src/tools.rs and Trunk.toml together");
+        bail!(
+            "Cargo.lock's wasm-bindgen is not {WASM_BINDGEN_VERSION}: update WASM_BINDGEN_VERSION in xtask/src/tools.rs and Trunk.toml together"
+        );
     }
     Ok(())
 }

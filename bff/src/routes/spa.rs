@@ -66,7 +66,10 @@ async fn index_page(State(spa): State<Arc<Spa>>, method: Method, uri: Uri) -> Re
     (
         StatusCode::OK,
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            ),
             // The page names the current asset hashes, so it must be revalidated every time.
             (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
         ],
@@ -120,7 +123,8 @@ mod tests {
 
     #[test]
     fn hashes_only_inline_scripts() {
-        let html = r#"<head><script src="/a.js"></script><script type="module">init()</script></head>"#;
+        let html =
+            r#"<head><script src="/a.js"></script><script type="module">init()</script></head>"#;
         let scripts: Vec<_> = inline_scripts(html).collect();
         assert_eq!(scripts, vec!["init()"]);
         let csp = content_security_policy(html);
