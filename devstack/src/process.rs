@@ -43,6 +43,10 @@ impl Service {
         })
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// `Some(description)` when the process has already ended.
     pub fn exited(&mut self) -> Option<String> {
         match self.child.try_wait() {

@@ -114,6 +114,11 @@ impl Stack {
         &self.description
     }
 
+    /// Process ids of the running components (each leads its own process group).
+    pub fn pids(&self) -> Vec<u32> {
+        self.services.iter().map(Service::pid).collect()
+    }
+
     pub async fn start(options: &StackOptions) -> anyhow::Result<Stack> {
         let state = &options.state_dir;
         let ports = options.ports;

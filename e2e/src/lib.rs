@@ -22,28 +22,7 @@ impl TestStack {
             let description = StackDescription::read(&PathBuf::from(path))?;
             return Ok(TestStack::Shared(Box::new(description)));
         }
-        let root = repo_root();
-        let go = devstack::gobuild::ensure_all(&root)?;
-        let binaries = Binaries {
-            bff: root.join("target/debug/bff"),
-            apiserver_proxy: root.join("target/debug/apiserver-proxy"),
-            dist_dir: root.join("dist"),
-        };
-        if !binaries.bff.is_file() || !binaries.dist_dir.join("index.html").is_file() {
-            anyhow::bail!(
-                "build the app and servers first (cargo xtask build, or run cargo xtask test)"
-            );
-        }
-        let state_dir = root.join(format!("target/e2e-own-{}", std::process::id()));
-        let stack = Stack::start(&StackOptions {
-            state_dir,
-            ports: Ports::ephemeral()?,
-            go,
-            binaries,
-            id_token_lifetime: "24h".into(),
-        })
-        .await?;
-        Ok(TestStack::Own(Box::new(stack)))
+        Ok(TestStack::Own(Box::new(start_own_stack().await?)))
     }
 
     pub fn description(&self) -> &StackDescription {
@@ -72,6 +51,36 @@ impl TestStack {
             .output()
             .context("running kubectl")
     }
+}
+
+/// A stack of this test's own, on free ports, in a state folder of its own.
+pub async fn start_own_stack() -> anyhow::Result<Stack> {
+    let root = repo_root();
+    let go = devstack::gobuild::ensure_all(&root)?;
+    let binaries = Binaries {
+        bff: root.join("target/debug/bff"),
+        apiserver_proxy: root.join("target/debug/apiserver-proxy"),
+        dist_dir: root.join("dist"),
+    };
+    if !binaries.bff.is_file() || !binaries.dist_dir.join("index.html").is_file() {
+        anyhow::bail!(
+            "build the app and servers first (cargo xtask build, or run cargo xtask test)"
+        );
+    }
+    let ports = Ports::ephemeral()?;
+    let state_dir = root.join(format!(
+        "target/e2e-own-{}-{}",
+        std::process::id(),
+        ports.apiserver
+    ));
+    Stack::start(&StackOptions {
+        state_dir,
+        ports,
+        go,
+        binaries,
+        id_token_lifetime: "24h".into(),
+    })
+    .await
 }
 
 pub fn repo_root() -> PathBuf {
