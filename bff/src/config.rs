@@ -28,6 +28,13 @@ pub struct Config {
     /// The OAuth2 client id the console is registered with at the issuer.
     #[arg(long, env = "BFF_OIDC_CLIENT_ID", default_value = "kube-console")]
     pub oidc_client_id: String,
+    /// The client secret registered at the issuer (environment only, to keep it out of `ps`).
+    #[arg(long, env = "BFF_OIDC_CLIENT_SECRET", hide_env_values = true)]
+    pub oidc_client_secret: Option<String>,
+    /// 64 hex digits: the key that seals the login and refresh cookies. Give every replica the
+    /// same key; without one, a random key is made and logins in flight end with a restart.
+    #[arg(long, env = "BFF_COOKIE_KEY", hide_env_values = true)]
+    pub cookie_key: Option<String>,
     /// PEM CA bundle to trust for the issuer; the system has no roots here, so this is required for https issuers.
     #[arg(long, env = "BFF_OIDC_CA_FILE")]
     pub oidc_ca_file: Option<PathBuf>,

@@ -1,6 +1,6 @@
 use axum::{
     Json,
-    http::StatusCode,
+    http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use shared::{ApiError, ErrorCode};
@@ -11,6 +11,10 @@ use shared::{ApiError, ErrorCode};
 pub enum AppError {
     #[error("not found")]
     NotFound,
+    #[error("not authenticated")]
+    Unauthenticated,
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
     #[error("the identity provider is not reachable yet")]
     NotReady,
     #[error(transparent)]
@@ -23,6 +27,11 @@ impl IntoResponse for AppError {
             AppError::NotFound => {
                 ApiError::new(ErrorCode::NotFound, "There is nothing at this address.")
             }
+            AppError::Unauthenticated => ApiError::new(
+                ErrorCode::Unauthenticated,
+                "You are not logged in, or your session has ended. Log in again.",
+            ),
+            AppError::Forbidden(message) => ApiError::new(ErrorCode::Forbidden, *message),
             AppError::NotReady => ApiError::new(
                 ErrorCode::NotReady,
                 "The console is starting: its identity provider is not reachable yet.",
@@ -37,6 +46,12 @@ impl IntoResponse for AppError {
         };
         let status =
             StatusCode::from_u16(body.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if matches!(self, AppError::Unauthenticated) {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
     }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use axum::{Router, extract::FromRef};
 
+pub mod auth;
 pub mod config;
 pub mod error;
 pub mod middleware;
@@ -17,7 +18,9 @@ use shared::ConsoleConfig;
 
 #[derive(Clone)]
 pub struct AppState {
-    pub oidc: Arc<oidc::OidcState>,
+    pub oidc: Arc<oidc::OidcVerifier>,
+    pub login: Arc<auth::routes::LoginSettings>,
+    pub cookie_key: Arc<auth::sealed_cookie::CookieKey>,
     pub console_config: Arc<ConsoleConfig>,
     pub spa: Arc<routes::spa::Spa>,
 }
@@ -33,15 +36,36 @@ impl AppState {
             oidc_issuer: config.oidc_issuer.clone(),
         };
         let http = oidc::http_client(config.oidc_ca_file.as_deref())?;
+        let cookie_key = match &config.cookie_key {
+            Some(hex) => auth::sealed_cookie::CookieKey::from_hex(hex)?,
+            None => {
+                tracing::warn!(
+                    "no --cookie-key: using a random one, so logins in flight end with a restart"
+                );
+                auth::sealed_cookie::CookieKey::random()?
+            }
+        };
         Ok(AppState {
-            oidc: Arc::new(oidc::OidcState::new(config.oidc_issuer.clone(), http)),
+            oidc: Arc::new(oidc::OidcVerifier::new(
+                config.oidc_issuer.clone(),
+                vec![config.oidc_client_id.clone()],
+                http.clone(),
+            )),
+            login: Arc::new(auth::routes::LoginSettings {
+                client_id: config.oidc_client_id.clone(),
+                client_secret: config.oidc_client_secret.clone(),
+                redirect_uri: format!("{}/auth/callback", config.public_url.trim_end_matches('/')),
+                http,
+                recent_refreshes: Default::default(),
+            }),
+            cookie_key: Arc::new(cookie_key),
             console_config: Arc::new(console_config),
             spa: Arc::new(routes::spa::Spa::load(&config.dist_dir)?),
         })
     }
 }
 
-impl FromRef<AppState> for Arc<oidc::OidcState> {
+impl FromRef<AppState> for Arc<oidc::OidcVerifier> {
     fn from_ref(state: &AppState) -> Self {
         state.oidc.clone()
     }
@@ -64,6 +88,7 @@ pub fn app(state: AppState) -> Router {
     let csp = state.spa.content_security_policy();
     Router::new()
         .merge(routes::health::router())
+        .merge(auth::routes::router())
         .nest("/api", routes::api::router())
         .merge(routes::spa::router(state.spa.clone()))
         .with_state(state)

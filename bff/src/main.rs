@@ -11,7 +11,7 @@ async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
     let state = AppState::from_config(&config)?;
 
-    tokio::spawn(oidc::keep_provider_loaded(state.oidc.clone()));
+    tokio::spawn(oidc::keep_loaded(state.oidc.clone()));
 
     let tls = server_common::tls::server_config(&config.tls_cert, &config.tls_key)?;
     let https = TcpListener::bind(config.listen)

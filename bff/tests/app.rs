@@ -6,7 +6,12 @@ use axum::{
     body::Body,
     http::{Request, StatusCode, header},
 };
-use bff::{AppState, oidc::OidcState, routes::spa::Spa};
+use bff::{
+    AppState,
+    auth::{routes::LoginSettings, sealed_cookie::CookieKey},
+    oidc::OidcVerifier,
+    routes::spa::Spa,
+};
 use http_body_util::BodyExt;
 use shared::{ApiError, ConsoleConfig, ErrorCode};
 use tower::ServiceExt;
@@ -19,7 +24,19 @@ fn state(dist: &std::path::Path) -> AppState {
     // Nothing listens on port 9 of loopback: the issuer is never reachable in these tests.
     let http = bff::oidc::http_client(None).expect("client");
     AppState {
-        oidc: Arc::new(OidcState::new("https://127.0.0.1:9/dex".into(), http)),
+        oidc: Arc::new(OidcVerifier::new(
+            "https://127.0.0.1:9/dex".into(),
+            vec!["kube-console".into()],
+            http.clone(),
+        )),
+        login: Arc::new(LoginSettings {
+            client_id: "kube-console".into(),
+            client_secret: None,
+            redirect_uri: "https://console.example/auth/callback".into(),
+            http,
+            recent_refreshes: Default::default(),
+        }),
+        cookie_key: Arc::new(CookieKey::from_bytes(&[7u8; 32])),
         console_config: Arc::new(ConsoleConfig {
             cluster_name: "kyma.local".into(),
             apiserver_proxy_url: "https://127.0.0.1:9443".into(),
@@ -176,4 +193,187 @@ async fn plain_http_redirects_to_the_public_origin_whatever_the_host_header() {
         assert_eq!(response.status(), StatusCode::PERMANENT_REDIRECT);
         assert_eq!(response.headers()[header::LOCATION], expected);
     }
+}
+
+async fn send(app: axum::Router, request: Request<Body>) -> axum::response::Response {
+    app.oneshot(request).await.expect("response")
+}
+
+fn location(response: &axum::response::Response) -> String {
+    response.headers()[header::LOCATION]
+        .to_str()
+        .expect("location")
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_callback_without_a_login_in_progress_ends_on_the_error_page() {
+    let dir = dist();
+    let app = bff::app(state(&dir));
+    let response = get(app, "/auth/callback?code=abc&state=xyz").await;
+    assert!(response.status().is_redirection());
+    assert!(location(&response).starts_with("/auth/error?reason=no_login_in_progress"));
+    assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
+}
+
+#[tokio::test]
+async fn a_callback_with_a_wrong_or_missing_state_is_refused_and_the_login_cleared() {
+    let dir = dist();
+    let state = state(&dir);
+    let pending = serde_json::json!({
+        "state": "the-right-state", "nonce": "n", "verifier": "v", "return_to": "/namespaces/team-a"
+    });
+    let sealed = state
+        .cookie_key
+        .seal("__Host-kc-login", &pending, 600)
+        .expect("seal");
+    let app = bff::app(state);
+    for (query, reason) in [
+        ("code=abc&state=the-wrong-state", "state_mismatch"),
+        ("code=abc", "bad_callback"),
+        (
+            "error=access_denied&state=the-right-state",
+            "provider_error",
+        ),
+    ] {
+        let response = send(
+            app.clone(),
+            Request::get(format!("/auth/callback?{query}"))
+                .header(header::COOKIE, format!("__Host-kc-login={sealed}"))
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+        let target = location(&response);
+        assert!(
+            target.starts_with(&format!("/auth/error?reason={reason}")),
+            "{query}: {target}"
+        );
+        // The route the user asked for survives the failure, for "try again".
+        assert!(target.contains("return_to=/namespaces/team-a"), "{target}");
+        let cleared = response
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .any(|c| {
+                c.to_str()
+                    .is_ok_and(|c| c.starts_with("__Host-kc-login=;") && c.contains("Max-Age=0"))
+            });
+        assert!(cleared, "{query}: the login cookie must be cleared");
+    }
+    // A login cookie sealed with another key, or tampered with, is no login at all.
+    let response = send(
+        app,
+        Request::get("/auth/callback?code=abc&state=the-right-state")
+            .header(
+                header::COOKIE,
+                format!("__Host-kc-login={}x", &sealed[..sealed.len() - 1]),
+            )
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+    assert!(location(&response).starts_with("/auth/error?reason=no_login_in_progress"));
+}
+
+#[tokio::test]
+async fn the_token_handoff_is_for_this_origin_only_and_needs_its_cookie() {
+    let dir = dist();
+    let state = state(&dir);
+    let handoff = serde_json::json!({"id_token": "header.payload.signature", "return_to": "/x"});
+    let sealed = state
+        .cookie_key
+        .seal("__Host-kc-handoff", &handoff, 60)
+        .expect("seal");
+    let app = bff::app(state);
+
+    let without_cookie = send(
+        app.clone(),
+        Request::post("/auth/session")
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(without_cookie.status(), StatusCode::UNAUTHORIZED);
+
+    let cross_site = send(
+        app.clone(),
+        Request::post("/auth/session")
+            .header("sec-fetch-site", "cross-site")
+            .header(header::COOKIE, format!("__Host-kc-handoff={sealed}"))
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(cross_site.status(), StatusCode::FORBIDDEN);
+
+    let ok = send(
+        app,
+        Request::post("/auth/session")
+            .header("sec-fetch-site", "same-origin")
+            .header(header::COOKIE, format!("__Host-kc-handoff={sealed}"))
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(ok.status(), StatusCode::OK);
+    assert_eq!(ok.headers()[header::CACHE_CONTROL], "no-store");
+    assert!(ok.headers().get_all(header::SET_COOKIE).iter().any(|c| {
+        c.to_str()
+            .is_ok_and(|c| c.starts_with("__Host-kc-handoff=;"))
+    }));
+    let handed: shared::TokenHandoff = serde_json::from_slice(&body(ok).await).expect("handoff");
+    assert_eq!(handed.return_to, "/x");
+}
+
+#[tokio::test]
+async fn api_calls_without_a_valid_bearer_get_401_json() {
+    let dir = dist();
+    let app = bff::app(state(&dir));
+    for authorization in [
+        None,
+        Some("Bearer "),
+        Some("Basic YTpi"),
+        Some("Bearer not-a-jwt"),
+    ] {
+        let mut request = Request::get("/api/me");
+        if let Some(value) = authorization {
+            request = request.header(header::AUTHORIZATION, value);
+        }
+        let response = send(app.clone(), request.body(Body::empty()).expect("request")).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNAUTHORIZED,
+            "{authorization:?}"
+        );
+        assert_eq!(response.headers()[header::WWW_AUTHENTICATE], "Bearer");
+        let error: ApiError = serde_json::from_slice(&body(response).await).expect("shared error");
+        assert_eq!(error.code, ErrorCode::Unauthenticated);
+    }
+}
+
+#[tokio::test]
+async fn logout_clears_every_session_cookie() {
+    let dir = dist();
+    let app = bff::app(state(&dir));
+    let response = send(
+        app,
+        Request::post("/auth/logout")
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let cleared: Vec<_> = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|c| c.to_str().ok())
+        .filter(|c| c.contains("Max-Age=0") && c.contains("Secure") && c.contains("HttpOnly"))
+        .map(|c| c.split('=').next().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(
+        cleared,
+        ["__Host-kc-login", "__Host-kc-handoff", "__Host-kc-refresh"]
+    );
 }

@@ -4,6 +4,8 @@
 pub mod api_error;
 pub mod config;
 pub mod kubeconfig;
+pub mod session;
 
 pub use api_error::{ApiError, ErrorCode};
 pub use config::ConsoleConfig;
+pub use session::{SessionToken, TokenHandoff, UserInfo};

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use axum::{Json, Router, extract::State, http::StatusCode, routing::get};
 use serde_json::json;
 
-use crate::{AppState, oidc::OidcState};
+use crate::{AppState, oidc::OidcVerifier};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -13,8 +13,8 @@ pub fn router() -> Router<AppState> {
 
 /// Ready once the issuer's discovery document and signing keys are loaded: before that no login
 /// can finish and no token can be checked.
-async fn readyz(State(oidc): State<Arc<OidcState>>) -> (StatusCode, Json<serde_json::Value>) {
-    if oidc.provider().is_some() {
+async fn readyz(State(oidc): State<Arc<OidcVerifier>>) -> (StatusCode, Json<serde_json::Value>) {
+    if oidc.is_loaded() {
         (StatusCode::OK, Json(json!({"status": "ready"})))
     } else {
         (

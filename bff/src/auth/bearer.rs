@@ -1,0 +1,41 @@
+//! The extractor for API calls: the request's bearer ID token, verified against Dex's keys.
+
+use axum::{extract::FromRequestParts, http::request::Parts};
+
+use crate::{AppState, error::AppError, oidc::IdClaims};
+
+/// A request whose bearer token passed every check; holds the token too, for forwarding.
+pub struct Authenticated {
+    pub claims: IdClaims,
+    pub token: String,
+}
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|token| !token.is_empty())
+            .ok_or(AppError::Unauthenticated)?;
+        match state.oidc.verify(token, None).await {
+            Ok(claims) => Ok(Authenticated {
+                claims,
+                token: token.to_string(),
+            }),
+            Err(crate::oidc::TokenError::NotLoaded) => Err(AppError::NotReady),
+            Err(err) => {
+                // The reason, never the token.
+                tracing::info!(reason = %err, "bearer token rejected");
+                Err(AppError::Unauthenticated)
+            }
+        }
+    }
+}
