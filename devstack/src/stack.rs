@@ -401,7 +401,8 @@ impl Stack {
                 .arg("--apiserver-proxy-ca-file")
                 .arg(&ca.cert_file)
                 // A secret goes by environment, never on a command line that `ps` shows.
-                .env("BFF_OIDC_CLIENT_SECRET", &client_secret),
+                .env("BFF_OIDC_CLIENT_SECRET", &client_secret)
+                .env("BFF_COOKIE_KEY", random::hex_secret(32)?),
             &log_dir,
         )?;
 

@@ -66,6 +66,9 @@ type OidcClient = oauth2::Client<
     EndpointSet,
 >;
 
+/// One refresh exchange, shared by every request that presents the same refresh token meanwhile.
+pub type SharedRefresh = Arc<tokio::sync::OnceCell<Result<Refreshed, String>>>;
+
 /// Settings of the login that do not change per request.
 pub struct LoginSettings {
     pub client_id: String,
@@ -74,8 +77,7 @@ pub struct LoginSettings {
     pub http: reqwest::Client,
     /// Results of recent refreshes by hash of the refresh token used, so that tabs renewing at
     /// once share one exchange instead of spending the same rotating token twice.
-    pub recent_refreshes:
-        Mutex<HashMap<[u8; 32], Arc<tokio::sync::OnceCell<Result<Refreshed, String>>>>>,
+    pub recent_refreshes: Mutex<HashMap<[u8; 32], SharedRefresh>>,
 }
 
 #[derive(Clone, Debug)]
