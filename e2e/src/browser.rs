@@ -3,8 +3,11 @@
 use std::{path::PathBuf, process::Command, time::Duration};
 
 use anyhow::Context;
+use devstack::DemoUser;
 use devstack::{StackDescription, process::Service};
-use fantoccini::{Client, ClientBuilder, wd::WebDriverCompatibleCommand};
+use fantoccini::{
+    Client, ClientBuilder, Locator, elements::Element, wd::WebDriverCompatibleCommand,
+};
 use serde_json::{Value, json};
 
 pub const CHROMIUM: &str = "/usr/bin/chromium";
@@ -105,6 +108,50 @@ impl Browser {
                     .collect()
             })
             .unwrap_or_default())
+    }
+
+    pub async fn wait_for(&self, css: &str) -> anyhow::Result<Element> {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::Css(css))
+            .await
+            .with_context(|| format!("waiting for {css}"))
+    }
+
+    /// On Dex's login page: picks the password connector from the list and logs in as `user`.
+    pub async fn log_in_at_dex(&self, user: &DemoUser) -> anyhow::Result<()> {
+        let connector = self
+            .client
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::XPath(
+                "//a[.//*[contains(normalize-space(.), 'Log in with Email')]]",
+            ))
+            .await
+            .context("Dex's connector list")?;
+        connector.click().await?;
+        self.wait_for("input#login")
+            .await?
+            .send_keys(&user.email)
+            .await?;
+        self.wait_for("input#password")
+            .await?
+            .send_keys(&user.password)
+            .await?;
+        self.wait_for("button#submit-login").await?.click().await?;
+        Ok(())
+    }
+
+    pub async fn session_token(&self) -> anyhow::Result<Option<String>> {
+        let value = self
+            .client
+            .execute("return sessionStorage.getItem('kc.id_token');", vec![])
+            .await?;
+        // gloo-storage keeps values as JSON strings.
+        Ok(value
+            .as_str()
+            .and_then(|json| serde_json::from_str::<String>(json).ok()))
     }
 
     pub async fn close(self) -> anyhow::Result<()> {

@@ -22,7 +22,7 @@ impl TestStack {
             let description = StackDescription::read(&PathBuf::from(path))?;
             return Ok(TestStack::Shared(Box::new(description)));
         }
-        Ok(TestStack::Own(Box::new(start_own_stack().await?)))
+        Ok(TestStack::Own(Box::new(start_own_stack("24h").await?)))
     }
 
     pub fn description(&self) -> &StackDescription {
@@ -54,7 +54,7 @@ impl TestStack {
 }
 
 /// A stack of this test's own, on free ports, in a state folder of its own.
-pub async fn start_own_stack() -> anyhow::Result<Stack> {
+pub async fn start_own_stack(id_token_lifetime: &str) -> anyhow::Result<Stack> {
     let root = repo_root();
     let go = devstack::gobuild::ensure_all(&root)?;
     let binaries = Binaries {
@@ -78,7 +78,7 @@ pub async fn start_own_stack() -> anyhow::Result<Stack> {
         ports,
         go,
         binaries,
-        id_token_lifetime: "24h".into(),
+        id_token_lifetime: id_token_lifetime.into(),
     })
     .await
 }

@@ -37,7 +37,7 @@ fn children_of_group(pid: u32) -> Vec<u32> {
 
 #[tokio::test]
 async fn dropping_the_stack_stops_every_component() -> anyhow::Result<()> {
-    let stack = e2e::start_own_stack().await?;
+    let stack = e2e::start_own_stack("24h").await?;
     let pids = stack.pids();
     assert_eq!(
         pids.len(),
@@ -64,7 +64,9 @@ fn a_panicking_owner_stops_every_component() {
             .enable_all()
             .build()
             .expect("runtime");
-        let stack = runtime.block_on(e2e::start_own_stack()).expect("stack");
+        let stack = runtime
+            .block_on(e2e::start_own_stack("24h"))
+            .expect("stack");
         sender.send(stack.pids()).expect("send");
         panic!("the test owning the stack fails");
     });

@@ -3,8 +3,7 @@
 use std::time::Duration;
 
 use devstack::Role;
-use e2e::{TestStack, browser::Browser};
-use fantoccini::Locator;
+use e2e::TestStack;
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -287,36 +286,4 @@ async fn bff_serves_the_app_over_https_only() -> anyhow::Result<()> {
     assert_eq!(config.apiserver_proxy_url, description.apiserver_proxy_url);
     assert!(config.apiserver_proxy_ca_pem.contains("BEGIN CERTIFICATE"));
     Ok(())
-}
-
-#[tokio::test]
-async fn the_app_renders_in_chromium_without_console_errors() -> anyhow::Result<()> {
-    let stack = TestStack::get().await?;
-    let browser = Browser::start(stack.description()).await?;
-    let console = &stack.description().console_url;
-
-    browser
-        .client
-        .goto(&format!("{console}/namespaces/team-a"))
-        .await?;
-    let heading = browser
-        .client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("[data-testid=namespace-name]"))
-        .await?;
-    assert_eq!(heading.text().await?, "team-a");
-
-    browser.client.goto(&format!("{console}/")).await?;
-    let cluster = browser
-        .client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("[data-testid=cluster-name]"))
-        .await?;
-    assert!(cluster.text().await?.contains("kyma.local"));
-
-    let errors = browser.console_errors().await?;
-    assert!(errors.is_empty(), "console errors: {errors:#?}");
-    browser.close().await
 }

@@ -1,19 +1,47 @@
 //! The one typed client of the BFF's API. Every call goes through `into_result`, which turns a
 //! non-2xx response into the shared `ApiError`.
 
-use gloo_net::http::{Request, Response};
+use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
-use shared::{ApiError, ConsoleConfig, ErrorCode};
+use shared::{ApiError, ConsoleConfig, ErrorCode, SessionToken, TokenHandoff, UserInfo};
 
 pub async fn console_config() -> Result<ConsoleConfig, ApiError> {
-    get_json("/api/config").await
+    send(Request::get("/api/config")).await
 }
 
-async fn get_json<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
-    let response = Request::get(path)
+/// Who the token belongs to, as the BFF verified it.
+pub async fn me(token: &str) -> Result<UserInfo, ApiError> {
+    send(with_bearer(Request::get("/api/me"), token)).await
+}
+
+/// Takes over the ID token of a login that just finished (once).
+pub async fn take_login_handoff() -> Result<TokenHandoff, ApiError> {
+    send(Request::post("/auth/session")).await
+}
+
+/// A fresh ID token for the refresh token the BFF keeps in its cookie.
+pub async fn refresh() -> Result<SessionToken, ApiError> {
+    send(Request::post("/auth/refresh")).await
+}
+
+pub async fn logout() -> Result<(), ApiError> {
+    let response = Request::post("/auth/logout")
         .send()
         .await
         .map_err(|_| unreachable_error())?;
+    if response.ok() {
+        Ok(())
+    } else {
+        Err(error_from(response).await)
+    }
+}
+
+fn with_bearer(request: RequestBuilder, token: &str) -> RequestBuilder {
+    request.header("Authorization", &format!("Bearer {token}"))
+}
+
+async fn send<T: DeserializeOwned>(request: RequestBuilder) -> Result<T, ApiError> {
+    let response = request.send().await.map_err(|_| unreachable_error())?;
     into_result(response).await
 }
 
@@ -26,13 +54,17 @@ async fn into_result<T: DeserializeOwned>(response: Response) -> Result<T, ApiEr
             )
         });
     }
+    Err(error_from(response).await)
+}
+
+async fn error_from(response: Response) -> ApiError {
     let status = response.status();
     match response.json::<ApiError>().await {
-        Ok(error) => Err(error),
-        Err(_) => Err(ApiError::new(
+        Ok(error) => error,
+        Err(_) => ApiError::new(
             ErrorCode::from_status(status),
             format!("The console's server answered with status {status}."),
-        )),
+        ),
     }
 }
 

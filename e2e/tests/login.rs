@@ -1,0 +1,197 @@
+//! Logging in through the real Dex in headless Chromium: the connector list, the token in
+//! sessionStorage, reloads, new tabs, logout in every tab, and renewal past expiry.
+
+use std::time::Duration;
+
+use devstack::Role;
+use e2e::{TestStack, browser::Browser};
+
+#[tokio::test]
+async fn two_users_log_in_keep_their_session_and_log_out_in_every_tab() -> anyhow::Result<()> {
+    let stack = TestStack::get().await?;
+    let description = stack.description();
+    let console = description.console_url.clone();
+    for (role, shown) in [(Role::Admin, "admin"), (Role::Viewer, "viewer")] {
+        let user = description
+            .user(role)
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("no {role:?} user"))?;
+        let browser = Browser::start(description).await?;
+
+        // A deep link without a session goes to Dex and comes back to the same route.
+        browser
+            .client
+            .goto(&format!("{console}/namespaces/team-a?tab=yaml"))
+            .await?;
+        browser.log_in_at_dex(&user).await?;
+        let current_user = browser.wait_for("[data-testid=current-user]").await?;
+        assert_eq!(current_user.text().await?, shown);
+        let groups = current_user.attr("title").await?.unwrap_or_default();
+        assert!(groups.contains("console-"), "groups on hover: {groups}");
+        assert_eq!(
+            browser
+                .wait_for("[data-testid=namespace-name]")
+                .await?
+                .text()
+                .await?,
+            "team-a"
+        );
+        let url = browser.client.current_url().await?;
+        assert_eq!(
+            url.as_str(),
+            format!("{console}/namespaces/team-a?tab=yaml")
+        );
+
+        let token = browser
+            .session_token()
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no token stored"))?;
+        assert_eq!(token.split('.').count(), 3, "a JWT in sessionStorage");
+        assert!(!url.as_str().contains(&token));
+        // The app's bearer works against the BFF.
+        let me: shared::UserInfo = stack
+            .http()?
+            .get(format!("{console}/api/me"))
+            .bearer_auth(&token)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        assert_eq!(me.email.as_deref(), Some(user.email.as_str()));
+
+        // A reload keeps the session: no trip to Dex.
+        browser.client.refresh().await?;
+        assert_eq!(
+            browser
+                .wait_for("[data-testid=current-user]")
+                .await?
+                .text()
+                .await?,
+            shown
+        );
+        assert!(
+            browser
+                .client
+                .current_url()
+                .await?
+                .as_str()
+                .starts_with(&console)
+        );
+
+        // A new tab has an empty sessionStorage: it starts a fresh login at Dex.
+        let first_tab = browser.client.window().await?;
+        let second_tab = browser.client.new_window(true).await?;
+        browser.client.switch_to_window(second_tab.handle).await?;
+        browser.client.goto(&format!("{console}/")).await?;
+        browser.log_in_at_dex(&user).await?;
+        browser.wait_for("[data-testid=current-user]").await?;
+
+        // Logging out in one tab logs out every tab.
+        browser.wait_for("button.secondary").await?.click().await?;
+        browser.wait_for("[data-testid=logged-out]").await?;
+        browser.client.switch_to_window(first_tab).await?;
+        browser.wait_for("[data-testid=logged-out]").await?;
+        assert_eq!(browser.session_token().await?, None);
+
+        let errors = browser.console_errors().await?;
+        assert!(errors.is_empty(), "console errors: {errors:#?}");
+        browser.close().await?;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_forged_state_ends_on_a_clear_error_page_with_a_way_back() -> anyhow::Result<()> {
+    let stack = TestStack::get().await?;
+    let browser = Browser::start(stack.description()).await?;
+    let console = &stack.description().console_url;
+    browser
+        .client
+        .goto(&format!("{console}/auth/callback?code=forged&state=forged"))
+        .await?;
+    let message = browser
+        .wait_for("[data-testid=login-error]")
+        .await?
+        .text()
+        .await?;
+    assert!(message.contains("No login was in progress"), "{message}");
+    browser.wait_for("button").await?;
+    browser.close().await
+}
+
+#[tokio::test]
+async fn the_session_survives_token_expiry_without_a_reload() -> anyhow::Result<()> {
+    // A stack of its own, whose Dex issues ID tokens that live 20 seconds.
+    let stack = e2e::start_own_stack("20s").await?;
+    let description = stack.description();
+    let user = description
+        .user(Role::Developer)
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("no developer"))?;
+    let browser = Browser::start(description).await?;
+    browser
+        .client
+        .goto(&format!("{}/namespaces/team-a", description.console_url))
+        .await?;
+    browser.log_in_at_dex(&user).await?;
+    browser.wait_for("[data-testid=current-user]").await?;
+    let first = browser
+        .session_token()
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no token"))?;
+    // Marks this page load: a reload would lose it.
+    browser
+        .client
+        .execute("window.__sameLoad = true;", vec![])
+        .await?;
+
+    // Past the first token's expiry (20 s plus the verifier's 30 s leeway), the tab holds a newer
+    // token that the BFF accepts.
+    let http = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&std::fs::read(
+            &description.ca_file,
+        )?)?)
+        .build()?;
+    let me_url = format!("{}/api/me", description.console_url);
+    let first_rejected = {
+        let http = http.clone();
+        let first = first.clone();
+        let me_url = me_url.clone();
+        move || {
+            let request = http.get(me_url.clone()).bearer_auth(first.clone());
+            async move { Ok(request.send().await?.status() == reqwest::StatusCode::UNAUTHORIZED) }
+        }
+    };
+    devstack::poll::until(
+        "the first token to expire",
+        Duration::from_secs(90),
+        first_rejected,
+    )
+    .await?;
+    let current = browser
+        .session_token()
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("token gone"))?;
+    assert_ne!(current, first, "the token was renewed");
+    let status = http
+        .get(&me_url)
+        .bearer_auth(&current)
+        .send()
+        .await?
+        .status();
+    assert_eq!(status, reqwest::StatusCode::OK);
+    let same_load = browser
+        .client
+        .execute("return window.__sameLoad === true;", vec![])
+        .await?;
+    assert_eq!(
+        same_load,
+        serde_json::Value::Bool(true),
+        "the page was reloaded"
+    );
+    browser.wait_for("[data-testid=current-user]").await?;
+    browser.close().await?;
+    drop(stack);
+    Ok(())
+}
