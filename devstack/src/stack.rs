@@ -79,6 +79,9 @@ pub struct StackOptions {
     pub binaries: Binaries,
     /// Dex's `expiry.idTokens`.
     pub id_token_lifetime: String,
+    /// `RUST_LOG` of the console's servers; the tests run them at `trace` to show that no token
+    /// is logged at any level.
+    pub server_log_filter: String,
 }
 
 /// A running stack. Dropping it stops every component, in the reverse order of their start.
@@ -368,7 +371,8 @@ impl Stack {
                 .arg("--tls-cert")
                 .arg(&proxy_tls.cert_file)
                 .arg("--tls-key")
-                .arg(&proxy_tls.key_file),
+                .arg(&proxy_tls.key_file)
+                .env("RUST_LOG", &options.server_log_filter),
             &log_dir,
         )?;
 
@@ -402,7 +406,8 @@ impl Stack {
                 .arg(&ca.cert_file)
                 // A secret goes by environment, never on a command line that `ps` shows.
                 .env("BFF_OIDC_CLIENT_SECRET", &client_secret)
-                .env("BFF_COOKIE_KEY", random::hex_secret(32)?),
+                .env("BFF_COOKIE_KEY", random::hex_secret(32)?)
+                .env("RUST_LOG", &options.server_log_filter),
             &log_dir,
         )?;
 

@@ -79,6 +79,7 @@ pub async fn start_own_stack(id_token_lifetime: &str) -> anyhow::Result<Stack> {
         go,
         binaries,
         id_token_lifetime: id_token_lifetime.into(),
+        server_log_filter: "trace".into(),
     })
     .await
 }

@@ -111,6 +111,7 @@ async fn demo(root: &Path) -> anyhow::Result<()> {
         go: built.go,
         binaries: built.binaries,
         id_token_lifetime: "24h".into(),
+        server_log_filter: "info".into(),
     })
     .await?;
     let description = stack.description();
@@ -192,6 +193,7 @@ async fn test(root: &Path) -> anyhow::Result<()> {
         go: built.go,
         binaries: built.binaries,
         id_token_lifetime: "24h".into(),
+        server_log_filter: "trace".into(),
     })
     .await?;
     let description_file = state_dir.join("stack.json");
