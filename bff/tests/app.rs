@@ -377,3 +377,15 @@ async fn logout_clears_every_session_cookie() {
         ["__Host-kc-login", "__Host-kc-handoff", "__Host-kc-refresh"]
     );
 }
+
+#[tokio::test]
+async fn a_login_while_dex_is_unreachable_ends_on_the_error_page() {
+    let dir = dist();
+    let app = bff::app(state(&dir));
+    let response = get(app, "/auth/login?return_to=/namespaces/team-a").await;
+    assert!(response.status().is_redirection());
+    assert_eq!(
+        location(&response),
+        "/auth/error?reason=provider_unavailable&return_to=/namespaces/team-a"
+    );
+}

@@ -141,6 +141,24 @@ async fn the_session_survives_token_expiry_without_a_reload() -> anyhow::Result<
         .session_token()
         .await?
         .ok_or_else(|| anyhow::anyhow!("no token"))?;
+    // A second tab, logged in too: both renew on their own timers with the one refresh cookie.
+    let first_tab = browser.client.window().await?;
+    let second_tab = browser.client.new_window(true).await?;
+    browser
+        .client
+        .switch_to_window(second_tab.handle.clone())
+        .await?;
+    browser
+        .client
+        .goto(&format!("{}/namespaces/team-a", description.console_url))
+        .await?;
+    browser.log_in_at_dex(&user).await?;
+    browser.wait_for("[data-testid=current-user]").await?;
+    let second_first = browser
+        .session_token()
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no token"))?;
+    browser.client.switch_to_window(first_tab.clone()).await?;
     // Marks this page load: a reload would lose it.
     browser
         .client
@@ -192,6 +210,52 @@ async fn the_session_survives_token_expiry_without_a_reload() -> anyhow::Result<
         "the page was reloaded"
     );
     browser.wait_for("[data-testid=current-user]").await?;
+    browser.client.switch_to_window(second_tab.handle).await?;
+    let second_current = browser
+        .session_token()
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("token gone"))?;
+    assert_ne!(second_current, second_first, "the second tab renewed too");
+    let status = http
+        .get(&me_url)
+        .bearer_auth(&second_current)
+        .send()
+        .await?
+        .status();
+    assert_eq!(
+        status,
+        reqwest::StatusCode::OK,
+        "the second tab's renewed token works"
+    );
+    browser.wait_for("[data-testid=current-user]").await?;
+    browser.client.close_window().await?;
+    browser.client.switch_to_window(first_tab).await?;
+
+    // When renewal fails (here: the refresh cookie is gone), the user logs in again and lands
+    // on the same route.
+    browser.client.delete_cookie("__Host-kc-refresh").await?;
+    let issuer = description.dex_issuer.clone();
+    let client = browser.client.clone();
+    devstack::poll::until(
+        "the failed renewal to send the user to Dex",
+        Duration::from_secs(60),
+        || {
+            let client = client.clone();
+            let issuer = issuer.clone();
+            async move { Ok(client.current_url().await?.as_str().starts_with(&issuer)) }
+        },
+    )
+    .await?;
+    browser.log_in_at_dex(&user).await?;
+    browser.wait_for("[data-testid=current-user]").await?;
+    assert_eq!(
+        browser
+            .wait_for("[data-testid=namespace-name]")
+            .await?
+            .text()
+            .await?,
+        "team-a"
+    );
     browser.close().await?;
     assert_not_logged(&description.log_dir, &first);
     assert_not_logged(&description.log_dir, &current);

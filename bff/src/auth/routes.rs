@@ -184,7 +184,9 @@ async fn login(
     Query(query): Query<LoginQuery>,
 ) -> Result<Response, AppError> {
     let return_to = return_to::sanitize(query.return_to.as_deref());
-    let client = oidc_client(&state)?;
+    let Ok(client) = oidc_client(&state) else {
+        return Ok(login_failed("provider_unavailable", &return_to, false));
+    };
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let nonce = CsrfToken::new_random().secret().clone();
     let (url, csrf) = client
