@@ -92,6 +92,7 @@ pub struct OidcVerifier {
     http: reqwest::Client,
     keys: RwLock<Option<Arc<Keys>>>,
     last_fetch: tokio::sync::Mutex<Option<Instant>>,
+    refetch_cooldown: Duration,
 }
 
 impl OidcVerifier {
@@ -103,7 +104,14 @@ impl OidcVerifier {
             http,
             keys: RwLock::new(None),
             last_fetch: tokio::sync::Mutex::new(None),
+            refetch_cooldown: REFETCH_COOLDOWN,
         }
+    }
+
+    /// Another cooldown between JWKS fetches for unknown key ids (tests use zero and an hour).
+    pub fn with_refetch_cooldown(mut self, cooldown: Duration) -> Self {
+        self.refetch_cooldown = cooldown;
+        self
     }
 
     pub fn issuer(&self) -> &str {
@@ -156,7 +164,7 @@ impl OidcVerifier {
     /// Refetches the JWKS for an unknown key id, unless one was fetched within the cooldown.
     async fn refetch_for_unknown_kid(&self) -> bool {
         let mut last = self.last_fetch.lock().await;
-        if last.is_some_and(|at| at.elapsed() < REFETCH_COOLDOWN) {
+        if last.is_some_and(|at| at.elapsed() < self.refetch_cooldown) {
             return false;
         }
         *last = Some(Instant::now());
