@@ -174,3 +174,50 @@ async fn a_discovery_document_naming_another_issuer_is_refused() {
     assert!(verifier.load().await.is_err());
     assert!(!verifier.is_loaded());
 }
+
+#[tokio::test]
+async fn the_nonce_must_be_the_one_of_this_login() {
+    let fake = start_fake_issuer().await;
+    let verifier = verifier(&fake, Duration::from_secs(3600));
+    verifier.load().await.expect("load");
+    let pem = include_bytes!("fixtures/signing-key.pem");
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some("a".into());
+    let now = jsonwebtoken::get_current_timestamp();
+    let sign = |claims: Value| {
+        jsonwebtoken::encode(
+            &header,
+            &claims,
+            &EncodingKey::from_rsa_pem(pem).expect("key"),
+        )
+        .expect("sign")
+    };
+    let base = json!({"iss": fake.issuer, "sub": "u", "aud": "kube-console", "exp": now + 300, "iat": now});
+    let mut with_nonce = base.clone();
+    with_nonce["nonce"] = json!("nonce-of-this-login");
+    let token = sign(with_nonce);
+    assert!(
+        verifier
+            .verify(&token, Some("nonce-of-this-login"))
+            .await
+            .is_ok()
+    );
+    assert_eq!(
+        verifier.verify(&token, Some("another-login")).await.err(),
+        Some(TokenError::NonceMismatch)
+    );
+    assert_eq!(
+        verifier
+            .verify(&sign(base), Some("nonce-of-this-login"))
+            .await
+            .err(),
+        Some(TokenError::NonceMismatch)
+    );
+    // azp, when present, must name this client.
+    let mut foreign_azp = json!({"iss": fake.issuer, "sub": "u", "aud": "kube-console", "exp": now + 300, "iat": now});
+    foreign_azp["azp"] = json!("another-client");
+    assert!(matches!(
+        verifier.verify(&sign(foreign_azp), None).await,
+        Err(TokenError::Rejected(_))
+    ));
+}

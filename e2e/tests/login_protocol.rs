@@ -1,0 +1,198 @@
+//! The login round trip at the HTTP level against the real Dex: what `/auth/login` sends, and a
+//! replayed callback (same state cookie, same code) refused.
+
+use devstack::Role;
+use e2e::TestStack;
+use reqwest::{StatusCode, Url, header};
+
+fn location(response: &reqwest::Response) -> anyhow::Result<String> {
+    Ok(response
+        .headers()
+        .get(header::LOCATION)
+        .ok_or_else(|| anyhow::anyhow!("no Location ({})", response.status()))?
+        .to_str()?
+        .to_string())
+}
+
+fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .map(str::to_string)
+}
+
+fn cookie_value(set_cookie: &str) -> String {
+    set_cookie
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .split_once('=')
+        .map(|(_, v)| v.to_string())
+        .unwrap_or_default()
+}
+
+/// Enough HTML unescaping for the URLs in Dex's templates.
+fn unescape_html(text: &str) -> String {
+    text.replace("&#43;", "+")
+        .replace("&#39;", "'")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&")
+}
+
+fn query(url: &Url, key: &str) -> Option<String> {
+    url.query_pairs()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
+}
+
+#[tokio::test]
+async fn each_login_has_its_own_pkce_state_and_nonce_and_a_replayed_callback_fails()
+-> anyhow::Result<()> {
+    let stack = TestStack::get().await?;
+    let description = stack.description();
+    let console = &description.console_url;
+    let http = stack.http()?;
+    let user = description
+        .user(Role::Viewer)
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("no viewer"))?;
+
+    let mut attempts = Vec::new();
+    for _ in 0..2 {
+        let response = http
+            .get(format!("{console}/auth/login?return_to=/namespaces/team-a"))
+            .send()
+            .await?;
+        assert!(response.status().is_redirection());
+        assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
+        let cookie = set_cookie(&response, "__Host-kc-login")
+            .ok_or_else(|| anyhow::anyhow!("no login cookie"))?;
+        for flag in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+            assert!(cookie.contains(flag), "{flag} missing: {cookie}");
+        }
+        let authorize = Url::parse(&location(&response)?)?;
+        assert!(authorize.as_str().starts_with(&description.dex_issuer));
+        assert_eq!(
+            query(&authorize, "code_challenge_method").as_deref(),
+            Some("S256")
+        );
+        assert_eq!(query(&authorize, "response_type").as_deref(), Some("code"));
+        assert!(
+            query(&authorize, "scope")
+                .is_some_and(|s| s.contains("openid") && s.contains("offline_access"))
+        );
+        let challenge = query(&authorize, "code_challenge").unwrap_or_default();
+        assert_eq!(challenge.len(), 43, "a base64url SHA-256");
+        let state = query(&authorize, "state").unwrap_or_default();
+        let nonce = query(&authorize, "nonce").unwrap_or_default();
+        assert!(!state.is_empty() && !nonce.is_empty());
+        // Nothing of the login is readable in the cookie.
+        let sealed = cookie_value(&cookie);
+        assert!(!sealed.contains(&state) && !sealed.contains(&nonce));
+        attempts.push((authorize, sealed, challenge, state, nonce));
+    }
+    assert_ne!(
+        attempts[0].2, attempts[1].2,
+        "a fresh PKCE verifier per attempt"
+    );
+    assert_ne!(attempts[0].3, attempts[1].3, "a fresh state per attempt");
+    assert_ne!(attempts[0].4, attempts[1].4, "a fresh nonce per attempt");
+
+    // Log in at Dex as a browser would: the connector list, the password form, the redirects.
+    let (authorize, login_cookie, ..) = attempts.remove(0);
+    let page = http.get(authorize.clone()).send().await?.text().await?;
+    let href = page
+        .split("href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .find(|href| href.contains("/auth/local"))
+        .ok_or_else(|| anyhow::anyhow!("no password connector in:\n{page}"))?
+        .to_string();
+    let href = unescape_html(&href);
+    let mut url = authorize.join(&href)?;
+    let form_url = loop {
+        let response = http.get(url.clone()).send().await?;
+        if response.status() == StatusCode::OK {
+            let html = response.text().await?;
+            let action = html
+                .split("action=\"")
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .ok_or_else(|| anyhow::anyhow!("no login form in:\n{html}"))?
+                .to_string();
+            break url.join(&unescape_html(&action))?;
+        }
+        url = url.join(&location(&response)?)?;
+    };
+    let mut response = http
+        .post(form_url)
+        .form(&[
+            ("login", user.email.as_str()),
+            ("password", user.password.as_str()),
+        ])
+        .send()
+        .await?;
+    let callback = loop {
+        let next = Url::parse(console)?.join(&location(&response)?)?;
+        if next
+            .as_str()
+            .starts_with(&format!("{console}/auth/callback"))
+        {
+            break next;
+        }
+        response = http.get(next).send().await?;
+    };
+    assert!(query(&callback, "code").is_some());
+
+    let finished = http
+        .get(callback.clone())
+        .header(header::COOKIE, format!("__Host-kc-login={login_cookie}"))
+        .send()
+        .await?;
+    assert_eq!(location(&finished)?, "/auth/complete");
+    let handoff_cookie =
+        set_cookie(&finished, "__Host-kc-handoff").ok_or_else(|| anyhow::anyhow!("no hand-off"))?;
+    assert!(handoff_cookie.contains("SameSite=Strict") && handoff_cookie.contains("HttpOnly"));
+    assert!(set_cookie(&finished, "__Host-kc-refresh").is_some_and(|c| c.contains("HttpOnly")));
+    let handoff: shared::TokenHandoff = http
+        .post(format!("{console}/auth/session"))
+        .header(
+            header::COOKIE,
+            format!("__Host-kc-handoff={}", cookie_value(&handoff_cookie)),
+        )
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    assert_eq!(handoff.return_to, "/namespaces/team-a");
+    let me: shared::UserInfo = http
+        .get(format!("{console}/api/me"))
+        .bearer_auth(&handoff.id_token)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    assert_eq!(me.email.as_deref(), Some(user.email.as_str()));
+    assert!(me.groups.iter().any(|g| g == "console-viewers"));
+
+    // Replayed: the same code with the same (stolen) login cookie. Dex refuses the used code.
+    let replay = http
+        .get(callback.clone())
+        .header(header::COOKIE, format!("__Host-kc-login={login_cookie}"))
+        .send()
+        .await?;
+    assert!(
+        location(&replay)?.starts_with("/auth/error?reason=exchange_failed"),
+        "{}",
+        location(&replay)?
+    );
+    // Replayed by a browser that followed the first callback: its login cookie is gone.
+    let replay = http.get(callback).send().await?;
+    assert!(location(&replay)?.starts_with("/auth/error?reason=no_login_in_progress"));
+    Ok(())
+}
