@@ -29,6 +29,7 @@ pub struct Ports {
     pub apiserver: u16,
     pub dex: u16,
     pub apiserver_proxy: u16,
+    pub apiserver_proxy_metrics: u16,
     pub bff_https: u16,
     pub bff_http: u16,
 }
@@ -42,6 +43,7 @@ impl Ports {
             apiserver: 6443,
             dex: 5556,
             apiserver_proxy: 9443,
+            apiserver_proxy_metrics: 9444,
             bff_https: 8443,
             bff_http: 8080,
         }
@@ -50,7 +52,7 @@ impl Ports {
     /// Free ports chosen by the kernel, so that several stacks (a demo and tests) can run at once.
     pub fn ephemeral() -> anyhow::Result<Ports> {
         // Hold every listener until all are chosen, so that no two are the same.
-        let listeners = (0..7)
+        let listeners = (0..8)
             .map(|_| TcpListener::bind("127.0.0.1:0"))
             .collect::<Result<Vec<_>, _>>()?;
         let ports = listeners
@@ -65,6 +67,7 @@ impl Ports {
             apiserver_proxy: ports[4],
             bff_https: ports[5],
             bff_http: ports[6],
+            apiserver_proxy_metrics: ports[7],
         })
     }
 }
@@ -372,6 +375,25 @@ impl Stack {
                 .arg(&proxy_tls.cert_file)
                 .arg("--tls-key")
                 .arg(&proxy_tls.key_file)
+                .args([
+                    "--metrics-listen",
+                    &format!("127.0.0.1:{}", ports.apiserver_proxy_metrics),
+                ])
+                .args(["--upstream", &description.apiserver_url])
+                .arg("--upstream-ca-file")
+                .arg(&ca.cert_file)
+                .arg("--upstream-client-cert")
+                .arg(&proxy_client.cert_file)
+                .arg("--upstream-client-key")
+                .arg(&proxy_client.key_file)
+                .args([
+                    "--oidc-issuer",
+                    &description.dex_issuer,
+                    "--oidc-client-ids",
+                    dex::CLIENT_ID,
+                ])
+                .arg("--oidc-ca-file")
+                .arg(&ca.cert_file)
                 .env("RUST_LOG", &options.server_log_filter),
             &log_dir,
         )?;

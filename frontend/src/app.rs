@@ -87,9 +87,11 @@ fn UserMenu() -> impl IntoView {
             } else {
                 format!("groups: {}", user.groups.join(", "))
             };
+            let expires_at = user.expires_at;
             view! {
+                <crate::kubeconfig::KubeconfigButton expires_at=expires_at />
                 <span class="user" data-testid="current-user" title=groups>{user.display_name().to_string()}</span>
-                <button type="button" class="secondary" on:click=move |_| session.log_out()>"Log out"</button>
+                <button type="button" class="secondary" data-testid="log-out" on:click=move |_| session.log_out()>"Log out"</button>
             }
             .into_any()
         }

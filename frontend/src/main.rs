@@ -1,5 +1,6 @@
 mod api;
 mod app;
+mod kubeconfig;
 mod pages;
 mod session;
 

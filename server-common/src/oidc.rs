@@ -63,6 +63,41 @@ pub struct IdClaims {
     pub name: Option<String>,
     #[serde(default)]
     pub groups: Vec<String>,
+    /// Every other claim, for deployments that take the username or groups from another one.
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
+}
+
+impl IdClaims {
+    /// A string claim by name, the named fields included.
+    pub fn string_claim(&self, name: &str) -> Option<String> {
+        match name {
+            "email" => self.email.clone(),
+            "sub" => Some(self.sub.clone()),
+            "name" => self.name.clone(),
+            _ => self
+                .other
+                .get(name)
+                .and_then(|v| v.as_str())
+                .map(str::to_string),
+        }
+    }
+
+    /// A list-of-strings claim by name (a single string counts as a list of one).
+    pub fn strings_claim(&self, name: &str) -> Vec<String> {
+        if name == "groups" {
+            return self.groups.clone();
+        }
+        match self.other.get(name) {
+            Some(serde_json::Value::String(one)) => vec![one.clone()],
+            Some(serde_json::Value::Array(many)) => many
+                .iter()
+                .filter_map(|v| v.as_str())
+                .map(str::to_string)
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

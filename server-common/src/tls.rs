@@ -31,7 +31,7 @@ pub fn load_certs(path: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
     Ok(certs)
 }
 
-fn load_key(path: &Path) -> anyhow::Result<PrivateKeyDer<'static>> {
+pub fn load_key(path: &Path) -> anyhow::Result<PrivateKeyDer<'static>> {
     let file = File::open(path).with_context(|| format!("reading {}", path.display()))?;
     rustls_pemfile::private_key(&mut BufReader::new(file))
         .with_context(|| format!("parsing private key in {}", path.display()))?

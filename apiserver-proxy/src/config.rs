@@ -1,0 +1,62 @@
+use std::{net::SocketAddr, path::PathBuf};
+
+/// The apiserver-proxy's settings; every flag can also be given as the environment variable
+/// named beside it.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(
+    name = "apiserver-proxy",
+    about = "JWT-validating, impersonating proxy in front of the kube-apiserver"
+)]
+pub struct Config {
+    /// Address of the TLS listener that kubeconfigs point at.
+    #[arg(long, env = "PROXY_LISTEN", default_value = "127.0.0.1:9443")]
+    pub listen: SocketAddr,
+    /// Address of the plain-HTTP metrics listener (Prometheus text format at /metrics).
+    #[arg(long, env = "PROXY_METRICS_LISTEN", default_value = "127.0.0.1:9444")]
+    pub metrics_listen: SocketAddr,
+    /// PEM certificate chain of the TLS listener.
+    #[arg(long, env = "PROXY_TLS_CERT")]
+    pub tls_cert: PathBuf,
+    /// PEM private key of the TLS listener.
+    #[arg(long, env = "PROXY_TLS_KEY")]
+    pub tls_key: PathBuf,
+    /// The kube-apiserver's URL, such as https://127.0.0.1:6443.
+    #[arg(long, env = "PROXY_UPSTREAM")]
+    pub upstream: String,
+    /// PEM CA that signed the kube-apiserver's certificate.
+    #[arg(long, env = "PROXY_UPSTREAM_CA_FILE")]
+    pub upstream_ca_file: PathBuf,
+    /// The proxy's own client certificate at the kube-apiserver; its identity needs only
+    /// `impersonate` on users and groups.
+    #[arg(long, env = "PROXY_UPSTREAM_CLIENT_CERT")]
+    pub upstream_client_cert: PathBuf,
+    /// The key of `--upstream-client-cert`.
+    #[arg(long, env = "PROXY_UPSTREAM_CLIENT_KEY")]
+    pub upstream_client_key: PathBuf,
+    /// The OIDC issuer whose ID tokens are accepted.
+    #[arg(long, env = "PROXY_OIDC_ISSUER")]
+    pub oidc_issuer: String,
+    /// Accepted audiences (client ids), comma-separated.
+    #[arg(
+        long,
+        env = "PROXY_OIDC_CLIENT_IDS",
+        value_delimiter = ',',
+        default_value = "kube-console"
+    )]
+    pub oidc_client_ids: Vec<String>,
+    /// PEM CA bundle to trust for the issuer.
+    #[arg(long, env = "PROXY_OIDC_CA_FILE")]
+    pub oidc_ca_file: Option<PathBuf>,
+    /// The claim the Kubernetes user name comes from (as the kube-apiserver's --oidc-username-claim).
+    #[arg(long, env = "PROXY_OIDC_USERNAME_CLAIM", default_value = "email")]
+    pub oidc_username_claim: String,
+    /// Prefix put before every user name (as --oidc-username-prefix).
+    #[arg(long, env = "PROXY_OIDC_USERNAME_PREFIX", default_value = "")]
+    pub oidc_username_prefix: String,
+    /// The claim the groups come from (as --oidc-groups-claim).
+    #[arg(long, env = "PROXY_OIDC_GROUPS_CLAIM", default_value = "groups")]
+    pub oidc_groups_claim: String,
+    /// Prefix put before every group (as --oidc-groups-prefix).
+    #[arg(long, env = "PROXY_OIDC_GROUPS_PREFIX", default_value = "")]
+    pub oidc_groups_prefix: String,
+}

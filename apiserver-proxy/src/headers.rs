@@ -1,0 +1,165 @@
+//! What crosses the proxy in headers. Everything the client sends that could speak for an
+//! identity is removed before the proxy adds its own.
+
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
+
+use crate::Identity;
+
+/// Hop-by-hop headers (RFC 9110, section 7.6.1) and the legacy ones proxies also drop.
+const HOP_BY_HOP: [&str; 8] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+];
+
+pub fn is_upgrade(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::UPGRADE)
+        && headers
+            .get_all(header::CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|token| token.trim().eq_ignore_ascii_case("upgrade"))
+}
+
+/// A header the client may not send through: credentials, any `Impersonate-*` (User, Group,
+/// Uid, Extra-*), the request-header authentication names, and hop-by-hop headers.
+fn is_forbidden(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    name == "authorization"
+        || name == "cookie"
+        || name.starts_with("impersonate-")
+        || name.starts_with("x-remote-")
+        || HOP_BY_HOP.contains(&name.as_str())
+}
+
+pub fn for_upstream(client: &HeaderMap, upgrade: bool, identity: &Identity) -> HeaderMap {
+    // Headers the client named in Connection are hop-by-hop too.
+    let named_in_connection: Vec<String> = client
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().to_ascii_lowercase())
+        .filter(|t| t != "upgrade")
+        .collect();
+    let mut headers = HeaderMap::new();
+    for (name, value) in client {
+        let lower = name.as_str();
+        if is_forbidden(lower) || lower == "host" || named_in_connection.iter().any(|n| n == lower)
+        {
+            continue;
+        }
+        if lower == "upgrade" && !upgrade {
+            continue;
+        }
+        headers.append(name.clone(), value.clone());
+    }
+    if upgrade {
+        headers.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+    }
+    if let Ok(user) = HeaderValue::from_str(&identity.user) {
+        headers.insert(HeaderName::from_static("impersonate-user"), user);
+    }
+    for group in &identity.groups {
+        if let Ok(group) = HeaderValue::from_str(group) {
+            headers.append(HeaderName::from_static("impersonate-group"), group);
+        }
+    }
+    headers
+}
+
+pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    for name in HOP_BY_HOP {
+        headers.remove(name);
+    }
+    headers.remove(header::UPGRADE);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn identity() -> Identity {
+        Identity {
+            user: "viewer@example.com".into(),
+            groups: vec!["console-viewers".into(), "team".into()],
+        }
+    }
+
+    #[test]
+    fn client_credentials_and_impersonation_never_reach_the_apiserver() {
+        let mut client = HeaderMap::new();
+        for (name, value) in [
+            ("authorization", "Bearer token"),
+            ("cookie", "a=b"),
+            ("impersonate-user", "admin@example.com"),
+            ("Impersonate-Group", "system:masters"),
+            ("impersonate-uid", "0"),
+            ("impersonate-extra-scopes", "all"),
+            ("x-remote-user", "admin"),
+            ("x-remote-group", "system:masters"),
+            ("proxy-authorization", "Basic x"),
+            ("connection", "keep-alive, x-secret"),
+            ("x-secret", "hop"),
+            ("keep-alive", "timeout=5"),
+            ("te", "trailers"),
+            ("accept", "application/json"),
+            ("user-agent", "kubectl"),
+        ] {
+            client.append(
+                HeaderName::from_bytes(name.as_bytes()).expect("name"),
+                HeaderValue::from_static(value),
+            );
+        }
+        let upstream = for_upstream(&client, false, &identity());
+        let names: Vec<&str> = upstream.keys().map(|n| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "accept",
+                "user-agent",
+                "impersonate-user",
+                "impersonate-group"
+            ]
+        );
+        assert_eq!(upstream["impersonate-user"], "viewer@example.com");
+        let groups: Vec<_> = upstream.get_all("impersonate-group").iter().collect();
+        assert_eq!(groups, ["console-viewers", "team"]);
+    }
+
+    #[test]
+    fn upgrades_keep_their_headers_and_carry_the_same_impersonation() {
+        let mut client = HeaderMap::new();
+        client.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+        client.insert(header::UPGRADE, HeaderValue::from_static("SPDY/3.1"));
+        client.insert(
+            "impersonate-user",
+            HeaderValue::from_static("admin@example.com"),
+        );
+        client.insert(
+            "x-stream-protocol-version",
+            HeaderValue::from_static("v4.channel.k8s.io"),
+        );
+        assert!(is_upgrade(&client));
+        let upstream = for_upstream(&client, true, &identity());
+        assert_eq!(upstream[header::UPGRADE], "SPDY/3.1");
+        assert_eq!(upstream[header::CONNECTION], "Upgrade");
+        assert_eq!(upstream["x-stream-protocol-version"], "v4.channel.k8s.io");
+        assert_eq!(upstream["impersonate-user"], "viewer@example.com");
+        assert_eq!(upstream.get_all("impersonate-group").iter().count(), 2);
+    }
+
+    #[test]
+    fn upgrade_without_connection_upgrade_is_not_an_upgrade() {
+        let mut client = HeaderMap::new();
+        client.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        assert!(!is_upgrade(&client));
+        assert!(!for_upstream(&client, false, &identity()).contains_key(header::UPGRADE));
+    }
+}

@@ -1,0 +1,269 @@
+//! The apiserver-proxy: authenticates each request's bearer ID token against Dex, removes every
+//! client-sent credential and impersonation header, and forwards to the kube-apiserver with its
+//! own (impersonate-only) identity and `Impersonate-User`/`Impersonate-Group` set from the token.
+//! Upgraded connections (exec, attach, port-forward) go through the same path, so they carry the
+//! same impersonation. It never falls back to its own identity.
+
+pub mod config;
+pub mod headers;
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
+
+use anyhow::Context;
+use axum::{
+    Json, Router,
+    body::Body,
+    extract::{Request, State},
+    http::{HeaderValue, StatusCode, Uri, header},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use hyper_util::{
+    client::legacy::{Client, connect::HttpConnector},
+    rt::{TokioExecutor, TokioIo},
+};
+use serde_json::json;
+use server_common::oidc::OidcVerifier;
+
+use crate::config::Config;
+
+type Upstream = Client<hyper_rustls::HttpsConnector<HttpConnector>, Body>;
+
+#[derive(Default)]
+pub struct Metrics {
+    requests: AtomicU64,
+    unauthenticated: AtomicU64,
+    upstream_errors: AtomicU64,
+    upgrades: AtomicU64,
+}
+
+pub struct Proxy {
+    pub verifier: Arc<OidcVerifier>,
+    upstream_base: String,
+    client: Upstream,
+    username_claim: String,
+    username_prefix: String,
+    groups_claim: String,
+    groups_prefix: String,
+    metrics: Metrics,
+}
+
+/// Who a verified token says the caller is, in Kubernetes terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub user: String,
+    pub groups: Vec<String>,
+}
+
+impl Proxy {
+    pub fn from_config(config: &Config) -> anyhow::Result<Self> {
+        let http = server_common::oidc::http_client(config.oidc_ca_file.as_deref())?;
+        let verifier = OidcVerifier::new(
+            config.oidc_issuer.clone(),
+            config.oidc_client_ids.clone(),
+            http,
+        );
+        Ok(Proxy {
+            verifier: Arc::new(verifier),
+            upstream_base: config.upstream.trim_end_matches('/').to_string(),
+            client: upstream_client(config)?,
+            username_claim: config.oidc_username_claim.clone(),
+            username_prefix: config.oidc_username_prefix.clone(),
+            groups_claim: config.oidc_groups_claim.clone(),
+            groups_prefix: config.oidc_groups_prefix.clone(),
+            metrics: Metrics::default(),
+        })
+    }
+
+    async fn authenticate(&self, headers: &http::HeaderMap) -> Option<Identity> {
+        let token = headers
+            .get(header::AUTHORIZATION)?
+            .to_str()
+            .ok()?
+            .strip_prefix("Bearer ")?
+            .trim();
+        let claims = match self.verifier.verify(token, None).await {
+            Ok(claims) => claims,
+            Err(err) => {
+                tracing::info!(reason = %err, "token rejected");
+                return None;
+            }
+        };
+        // As the kube-apiserver does: an email is a user name only when it is not unverified.
+        if self.username_claim == "email" && claims.email_verified == Some(false) {
+            tracing::info!("token rejected: email not verified");
+            return None;
+        }
+        let user = claims
+            .string_claim(&self.username_claim)
+            .filter(|u| !u.is_empty())?;
+        // Names that Kubernetes reserves are never taken from a token.
+        if user.starts_with("system:") && self.username_prefix.is_empty() {
+            tracing::info!("token rejected: a system: user name");
+            return None;
+        }
+        let groups = claims
+            .strings_claim(&self.groups_claim)
+            .into_iter()
+            .filter(|g| {
+                let reserved = self.groups_prefix.is_empty() && g.starts_with("system:");
+                !g.is_empty() && !reserved
+            })
+            .map(|g| format!("{}{g}", self.groups_prefix))
+            .collect();
+        Some(Identity {
+            user: format!("{}{user}", self.username_prefix),
+            groups,
+        })
+    }
+}
+
+fn upstream_client(config: &Config) -> anyhow::Result<Upstream> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in server_common::tls::load_certs(&config.upstream_ca_file)? {
+        roots.add(cert).context("adding the upstream CA")?;
+    }
+    let client_certs = server_common::tls::load_certs(&config.upstream_client_cert)?;
+    let client_key = server_common::tls::load_key(&config.upstream_client_key)?;
+    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()?
+    .with_root_certificates(roots)
+    .with_client_auth_cert(client_certs, client_key)
+    .context("the proxy's client certificate")?;
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_only()
+        .enable_http1()
+        .build();
+    Ok(Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(90))
+        .build(connector))
+}
+
+pub fn app(proxy: Arc<Proxy>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
+        .route("/readyz", get(readyz))
+        .fallback(forward)
+        .with_state(proxy)
+}
+
+pub fn metrics_app(proxy: Arc<Proxy>) -> Router {
+    Router::new()
+        .route(
+            "/metrics",
+            get(|State(proxy): State<Arc<Proxy>>| async move {
+                let m = &proxy.metrics;
+                let text = format!(
+                    "# TYPE apiserver_proxy_requests_total counter\napiserver_proxy_requests_total {}\n\
+                     # TYPE apiserver_proxy_unauthenticated_total counter\napiserver_proxy_unauthenticated_total {}\n\
+                     # TYPE apiserver_proxy_upstream_errors_total counter\napiserver_proxy_upstream_errors_total {}\n\
+                     # TYPE apiserver_proxy_upgrades_total counter\napiserver_proxy_upgrades_total {}\n",
+                    m.requests.load(Ordering::Relaxed),
+                    m.unauthenticated.load(Ordering::Relaxed),
+                    m.upstream_errors.load(Ordering::Relaxed),
+                    m.upgrades.load(Ordering::Relaxed),
+                );
+                ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
+            }),
+        )
+        .with_state(proxy)
+}
+
+async fn readyz(State(proxy): State<Arc<Proxy>>) -> Response {
+    if proxy.verifier.is_loaded() {
+        Json(json!({"status": "ready"})).into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "waiting for the OIDC issuer"})),
+        )
+            .into_response()
+    }
+}
+
+/// A Kubernetes `Status` body, which kubectl reads and shows.
+pub fn status(code: StatusCode, reason: &str, message: &str) -> Response {
+    let body = json!({
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+        "message": message, "reason": reason, "code": code.as_u16(),
+    });
+    (code, Json(body)).into_response()
+}
+
+async fn forward(State(proxy): State<Arc<Proxy>>, mut request: Request) -> Response {
+    proxy.metrics.requests.fetch_add(1, Ordering::Relaxed);
+    let Some(identity) = proxy.authenticate(request.headers()).await else {
+        proxy
+            .metrics
+            .unauthenticated
+            .fetch_add(1, Ordering::Relaxed);
+        let mut response = status(StatusCode::UNAUTHORIZED, "Unauthorized", "Unauthorized");
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        return response;
+    };
+    let upgrade = headers::is_upgrade(request.headers());
+    let client_upgrade = upgrade.then(|| hyper::upgrade::on(&mut request));
+    let (parts, body) = request.into_parts();
+    // Only the path and query of the request are used: an absolute-form target cannot choose
+    // another host.
+    let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let Ok(uri) = format!("{}{path_and_query}", proxy.upstream_base).parse::<Uri>() else {
+        return status(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "The request path is not valid.",
+        );
+    };
+    let mut upstream_request = hyper::Request::new(body);
+    *upstream_request.method_mut() = parts.method;
+    *upstream_request.uri_mut() = uri;
+    *upstream_request.headers_mut() = headers::for_upstream(&parts.headers, upgrade, &identity);
+
+    let mut response = match proxy.client.request(upstream_request).await {
+        Ok(response) => response,
+        Err(err) => {
+            proxy
+                .metrics
+                .upstream_errors
+                .fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(%err, "the kube-apiserver is unreachable");
+            return status(
+                StatusCode::BAD_GATEWAY,
+                "ServiceUnavailable",
+                "The kube-apiserver is unreachable.",
+            );
+        }
+    };
+    if response.status() == StatusCode::SWITCHING_PROTOCOLS
+        && let Some(client_upgrade) = client_upgrade
+    {
+        proxy.metrics.upgrades.fetch_add(1, Ordering::Relaxed);
+        let upstream_upgrade = hyper::upgrade::on(&mut response);
+        tokio::spawn(async move {
+            match tokio::try_join!(client_upgrade, upstream_upgrade) {
+                Ok((client, upstream)) => {
+                    let _ = tokio::io::copy_bidirectional(
+                        &mut TokioIo::new(client),
+                        &mut TokioIo::new(upstream),
+                    )
+                    .await;
+                }
+                Err(err) => tracing::debug!(%err, "upgrade failed"),
+            }
+        });
+    } else {
+        headers::strip_hop_by_hop(response.headers_mut());
+    }
+    response.map(Body::new)
+}

@@ -1,0 +1,90 @@
+//! "Download kubeconfig": the file is built here in the browser from the current token and the
+//! BFF's public configuration (never from anything in the page URL).
+
+use leptos::{prelude::*, task::spawn_local};
+use shared::{ApiError, ConsoleConfig, ErrorCode, kubeconfig::Kubeconfig};
+use wasm_bindgen::JsCast;
+
+use crate::{api, session};
+
+pub fn file_name(config: &ConsoleConfig) -> String {
+    let safe: String = config
+        .cluster_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("kubeconfig-{safe}.yaml")
+}
+
+pub fn build(config: &ConsoleConfig, token: &str) -> Result<String, ApiError> {
+    let ca = window().btoa(&config.apiserver_proxy_ca_pem).map_err(|_| {
+        ApiError::new(
+            ErrorCode::Internal,
+            "The CA in the console's configuration is not text.",
+        )
+    })?;
+    Kubeconfig::for_token(
+        &config.cluster_name,
+        &config.apiserver_proxy_url,
+        &ca,
+        token,
+    )
+    .to_yaml()
+    .map_err(|_| ApiError::new(ErrorCode::Internal, "The kubeconfig could not be written."))
+}
+
+fn save(name: &str, text: &str) -> Result<(), ApiError> {
+    let failed = |_| ApiError::new(ErrorCode::Internal, "The browser refused to save the file.");
+    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("application/yaml");
+    let blob =
+        web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).map_err(failed)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(failed)?;
+    let anchor: web_sys::HtmlAnchorElement = document()
+        .create_element("a")
+        .map_err(failed)?
+        .dyn_into()
+        .map_err(|_| ApiError::new(ErrorCode::Internal, "The browser refused to save the file."))?;
+    anchor.set_href(&url);
+    anchor.set_download(name);
+    anchor.click();
+    let _ = web_sys::Url::revoke_object_url(&url);
+    Ok(())
+}
+
+fn expiry_text(expires_at: u64) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(expires_at as f64 * 1000.0));
+    String::from(date.to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED))
+}
+
+#[component]
+pub fn KubeconfigButton(expires_at: u64) -> impl IntoView {
+    let error = RwSignal::new(None::<String>);
+    let download = move |_| {
+        spawn_local(async move {
+            let result = async {
+                let token = session::stored_token().ok_or_else(|| {
+                    ApiError::new(ErrorCode::Unauthenticated, "You are not logged in.")
+                })?;
+                let config = api::console_config().await?;
+                save(&file_name(&config), &build(&config, &token)?)
+            }
+            .await;
+            error.set(result.err().map(|e| e.message));
+        });
+    };
+    view! {
+        <button type="button" class="secondary" on:click=download>"Download kubeconfig"</button>
+        <span class="muted" data-testid="token-expiry" title="The downloaded kubeconfig stops working then">
+            "token valid until " {expiry_text(expires_at)}
+        </span>
+        {move || error.get().map(|message| view! { <span class="error" role="alert">{message}</span> })}
+    }
+}
