@@ -154,6 +154,11 @@ impl Browser {
             .and_then(|json| serde_json::from_str::<String>(json).ok()))
     }
 
+    /// Where the browser saves downloads.
+    pub fn downloads_dir(&self) -> PathBuf {
+        self.profile.join("downloads")
+    }
+
     pub async fn close(self) -> anyhow::Result<()> {
         self.client.clone().close().await?;
         Ok(())
