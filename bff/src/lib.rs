@@ -21,6 +21,7 @@ pub struct AppState {
     pub oidc: Arc<oidc::OidcVerifier>,
     pub login: Arc<auth::routes::LoginSettings>,
     pub cookie_key: Arc<auth::sealed_cookie::CookieKey>,
+    pub kube: Arc<routes::kube_proxy::KubeProxy>,
     pub console_config: Arc<ConsoleConfig>,
     pub spa: Arc<routes::spa::Spa>,
 }
@@ -59,6 +60,10 @@ impl AppState {
                 recent_refreshes: Default::default(),
             }),
             cookie_key: Arc::new(cookie_key),
+            kube: Arc::new(routes::kube_proxy::KubeProxy {
+                base: config.apiserver_proxy_url.trim_end_matches('/').to_string(),
+                client: routes::kube_proxy::upstream_client(&config.apiserver_proxy_ca_file)?,
+            }),
             console_config: Arc::new(console_config),
             spa: Arc::new(routes::spa::Spa::load(&config.dist_dir)?),
         })
@@ -89,6 +94,8 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(routes::health::router())
         .merge(auth::routes::router())
+        // Before the /api nest: the Kubernetes prefix has routes of its own.
+        .merge(routes::kube_proxy::router())
         .nest("/api", routes::api::router())
         .merge(routes::spa::router(state.spa.clone()))
         .with_state(state)

@@ -37,6 +37,14 @@ fn state(dist: &std::path::Path) -> AppState {
             recent_refreshes: Default::default(),
         }),
         cookie_key: Arc::new(CookieKey::from_bytes(&[7u8; 32])),
+        // Nothing listens there: the Kubernetes API is unreachable in these tests.
+        kube: Arc::new(bff::routes::kube_proxy::KubeProxy {
+            base: "https://127.0.0.1:9".into(),
+            client: bff::routes::kube_proxy::upstream_client_trusting(
+                rustls::RootCertStore::empty(),
+            )
+            .expect("client"),
+        }),
         console_config: Arc::new(ConsoleConfig {
             cluster_name: "kyma.local".into(),
             apiserver_proxy_url: "https://127.0.0.1:9443".into(),
@@ -388,4 +396,32 @@ async fn a_login_while_dex_is_unreachable_ends_on_the_error_page() {
         location(&response),
         "/auth/error?reason=provider_unavailable&return_to=/namespaces/team-a"
     );
+}
+
+#[tokio::test]
+async fn the_kubernetes_prefix_needs_a_token_and_refuses_path_tricks() {
+    let dir = dist();
+    let app = bff::app(state(&dir));
+    let response = get(app.clone(), "/api/k8s/api/v1/namespaces").await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let error: ApiError = serde_json::from_slice(&body(response).await).expect("shared error");
+    assert_eq!(error.code, ErrorCode::Unauthenticated);
+    // A body over the limit is refused before anything is forwarded.
+    let response = send(
+        app,
+        Request::post("/api/k8s/api/v1/namespaces/team-a/configmaps")
+            .header(
+                header::CONTENT_LENGTH,
+                (bff::routes::kube_proxy::BODY_LIMIT + 1).to_string(),
+            )
+            .body(Body::from(vec![
+                b'x';
+                bff::routes::kube_proxy::BODY_LIMIT + 1
+            ]))
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let error: ApiError = serde_json::from_slice(&body(response).await).expect("shared error");
+    assert_eq!(error.code, ErrorCode::PayloadTooLarge);
 }

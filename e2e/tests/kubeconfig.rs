@@ -240,6 +240,68 @@ async fn the_proxy_refuses_bad_tokens_and_ignores_client_impersonation() -> anyh
         );
     }
 
+    // The same token through the BFF's API prefix: reads pass, the apiserver's own refusal comes
+    // back as its Status, path tricks never leave the BFF, and a watch streams event by event.
+    let console = &description.console_url;
+    let list = http
+        .get(format!(
+            "{console}/api/k8s/api/v1/namespaces/team-a/configmaps"
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await?;
+    assert_eq!(list.status(), reqwest::StatusCode::OK);
+    let list: serde_json::Value = list.json().await?;
+    assert_eq!(list["kind"], "ConfigMapList");
+    let delete = http
+        .delete(format!(
+            "{console}/api/k8s/api/v1/namespaces/team-a/configmaps/feature-flags"
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await?;
+    assert_eq!(delete.status(), reqwest::StatusCode::FORBIDDEN);
+    let refusal: serde_json::Value = delete.json().await?;
+    assert_eq!(refusal["kind"], "Status");
+    for trick in [
+        "/api/k8s/healthz",
+        "/api/k8s/api/v1/../../healthz",
+        "/api/k8s/api/v1%2f..%2fhealthz",
+    ] {
+        let response = http
+            .get(format!("{console}{trick}"))
+            .bearer_auth(&token)
+            .send()
+            .await?;
+        assert!(
+            response.status().is_client_error(),
+            "{trick}: {}",
+            response.status()
+        );
+    }
+    let mut watch = http
+        .get(format!(
+            "{console}/api/k8s/api/v1/namespaces/team-a/configmaps?watch=1"
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await?;
+    assert_eq!(watch.status(), reqwest::StatusCode::OK);
+    let first_event = tokio::time::timeout(Duration::from_secs(10), watch.chunk()).await??;
+    let event: serde_json::Value = serde_json::from_slice(
+        first_event
+            .as_deref()
+            .unwrap_or_default()
+            .split(|b| *b == b'\n')
+            .next()
+            .unwrap_or_default(),
+    )?;
+    assert_eq!(
+        event["type"], "ADDED",
+        "a watch event arrived while the watch stays open"
+    );
+    drop(watch);
+
     // Tampered payload, foreign or missing token: 401 with a Kubernetes Status, never the
     // proxy's own identity.
     let parts: Vec<&str> = token.split('.').collect();
