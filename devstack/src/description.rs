@@ -20,6 +20,9 @@ pub struct StackDescription {
     pub browser_spki_pins: Vec<String>,
     /// Where each component's log file is.
     pub log_dir: PathBuf,
+    /// Process id of each component, by name (for benchmarks that read their memory).
+    #[serde(default)]
+    pub pids: std::collections::BTreeMap<String, u32>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

@@ -153,6 +153,7 @@ impl Stack {
                 users: users.iter().map(|(user, _)| user.clone()).collect(),
                 browser_spki_pins: Vec::new(),
                 log_dir: log_dir.clone(),
+                pids: Default::default(),
             },
         };
         let description = stack.description.clone();
@@ -456,7 +457,11 @@ impl Stack {
         command: &mut Command,
         log_dir: &Path,
     ) -> anyhow::Result<()> {
-        self.services.push(Service::spawn(name, command, log_dir)?);
+        let service = Service::spawn(name, command, log_dir)?;
+        self.description
+            .pids
+            .insert(name.to_string(), service.pid());
+        self.services.push(service);
         Ok(())
     }
 

@@ -2,17 +2,8 @@
 //! replayed callback (same state cookie, same code) refused.
 
 use devstack::Role;
-use e2e::TestStack;
-use reqwest::{StatusCode, Url, header};
-
-fn location(response: &reqwest::Response) -> anyhow::Result<String> {
-    Ok(response
-        .headers()
-        .get(header::LOCATION)
-        .ok_or_else(|| anyhow::anyhow!("no Location ({})", response.status()))?
-        .to_str()?
-        .to_string())
-}
+use e2e::{TestStack, http_login::location};
+use reqwest::{Url, header};
 
 fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
     response
@@ -32,14 +23,6 @@ fn cookie_value(set_cookie: &str) -> String {
         .split_once('=')
         .map(|(_, v)| v.to_string())
         .unwrap_or_default()
-}
-
-/// Enough HTML unescaping for the URLs in Dex's templates.
-fn unescape_html(text: &str) -> String {
-    text.replace("&#43;", "+")
-        .replace("&#39;", "'")
-        .replace("&quot;", "\"")
-        .replace("&amp;", "&")
 }
 
 fn query(url: &Url, key: &str) -> Option<String> {
@@ -103,48 +86,7 @@ async fn each_login_has_its_own_pkce_state_and_nonce_and_a_replayed_callback_fai
 
     // Log in at Dex as a browser would: the connector list, the password form, the redirects.
     let (authorize, login_cookie, ..) = attempts.remove(0);
-    let page = http.get(authorize.clone()).send().await?.text().await?;
-    let href = page
-        .split("href=\"")
-        .skip(1)
-        .filter_map(|rest| rest.split('"').next())
-        .find(|href| href.contains("/auth/local"))
-        .ok_or_else(|| anyhow::anyhow!("no password connector in:\n{page}"))?
-        .to_string();
-    let href = unescape_html(&href);
-    let mut url = authorize.join(&href)?;
-    let form_url = loop {
-        let response = http.get(url.clone()).send().await?;
-        if response.status() == StatusCode::OK {
-            let html = response.text().await?;
-            let action = html
-                .split("action=\"")
-                .nth(1)
-                .and_then(|rest| rest.split('"').next())
-                .ok_or_else(|| anyhow::anyhow!("no login form in:\n{html}"))?
-                .to_string();
-            break url.join(&unescape_html(&action))?;
-        }
-        url = url.join(&location(&response)?)?;
-    };
-    let mut response = http
-        .post(form_url)
-        .form(&[
-            ("login", user.email.as_str()),
-            ("password", user.password.as_str()),
-        ])
-        .send()
-        .await?;
-    let callback = loop {
-        let next = Url::parse(console)?.join(&location(&response)?)?;
-        if next
-            .as_str()
-            .starts_with(&format!("{console}/auth/callback"))
-        {
-            break next;
-        }
-        response = http.get(next).send().await?;
-    };
+    let callback = e2e::http_login::at_dex(&http, console, &authorize, &user).await?;
     assert!(query(&callback, "code").is_some());
 
     let finished = http

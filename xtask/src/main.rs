@@ -22,6 +22,8 @@ enum Task {
     Test,
     /// Install missing tools and build the Go components, the app and the servers.
     Build,
+    /// Benchmark the BFF's API proxy against the apiserver-proxy directly, and its memory.
+    Bench,
 }
 
 #[tokio::main]
@@ -32,6 +34,7 @@ async fn main() -> anyhow::Result<()> {
         Task::Demo => demo(&root).await,
         Task::Test => test(&root).await,
         Task::Build => build(&root, Profile::Release).map(drop),
+        Task::Bench => bench(&root).await,
     }
 }
 
@@ -207,6 +210,37 @@ async fn test(root: &Path) -> anyhow::Result<()> {
     result?;
     eprintln!("all tests passed in {:.0?}", started.elapsed());
     Ok(())
+}
+
+async fn bench(root: &Path) -> anyhow::Result<()> {
+    let built = build(root, Profile::Release)?;
+    step("building the benchmark client");
+    run(Command::new("cargo").args([
+        "build",
+        "--profile",
+        "server",
+        "-p",
+        "e2e",
+        "--bin",
+        "proxy-bench",
+    ]))?;
+    step("starting the stack (optimised servers)");
+    let state_dir = root.join("target/bench-stack");
+    let stack = Stack::start(&StackOptions {
+        state_dir: state_dir.clone(),
+        ports: Ports::ephemeral()?,
+        go: built.go,
+        binaries: built.binaries,
+        id_token_lifetime: "24h".into(),
+        server_log_filter: "warn".into(),
+    })
+    .await?;
+    let description_file = state_dir.join("stack.json");
+    stack.description().write(&description_file)?;
+    step("benchmark");
+    let result = run(Command::new(root.join("target/server/proxy-bench")).arg(&description_file));
+    drop(stack);
+    result
 }
 
 pub fn run(command: &mut Command) -> anyhow::Result<()> {

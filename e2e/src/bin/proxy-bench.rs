@@ -1,0 +1,151 @@
+//! `cargo xtask bench` runs this against a running stack: requests per second through the BFF's
+//! Kubernetes API prefix and directly against the apiserver-proxy, in the same run, and the
+//! BFF's memory while it holds 200 concurrent connections. Traffic goes to loopback only, and
+//! every loop is bounded in time.
+
+use std::{
+    path::PathBuf,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use anyhow::Context;
+use devstack::{Role, StackDescription};
+use serde_json::json;
+
+const CONCURRENCY: usize = 32;
+const ROUND: Duration = Duration::from_secs(5);
+const HELD_CONNECTIONS: usize = 200;
+
+fn rss_kib(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .context("no VmRSS")
+}
+
+async fn requests_per_second(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+) -> anyhow::Result<f64> {
+    let done = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..CONCURRENCY)
+        .map(|_| {
+            let (http, url, token) = (http.clone(), url.to_string(), token.to_string());
+            let (done, failed) = (done.clone(), failed.clone());
+            tokio::spawn(async move {
+                while started.elapsed() < ROUND {
+                    match http.get(&url).bearer_auth(&token).send().await {
+                        Ok(response) if response.status().is_success() => {
+                            let _ = response.bytes().await;
+                            done.fetch_add(1, Ordering::Relaxed);
+                        }
+                        _ => {
+                            failed.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await?;
+    }
+    let failed = failed.load(Ordering::Relaxed);
+    if failed > 0 {
+        anyhow::bail!("{failed} requests to {url} failed");
+    }
+    Ok(done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let path = PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .context("usage: proxy-bench <stack.json>")?,
+    );
+    let stack = StackDescription::read(&path)?;
+    let http = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&std::fs::read(
+            &stack.ca_file,
+        )?)?)
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(HELD_CONNECTIONS)
+        .timeout(Duration::from_secs(30))
+        .build()?;
+    let admin = stack.user(Role::Admin).context("no admin")?;
+    let token = e2e::http_login::id_token(&http, &stack.console_url, admin).await?;
+
+    let mut results = serde_json::Map::new();
+    for (name, path) in [
+        ("version", "/version"),
+        ("configmaps", "/api/v1/namespaces/team-a/configmaps"),
+    ] {
+        let direct_url = format!("{}{path}", stack.apiserver_proxy_url);
+        let bff_url = format!("{}/api/k8s{path}", stack.console_url);
+        // Interleaved rounds, so that drift in the machine's load hits both alike.
+        let mut direct = Vec::new();
+        let mut through_bff = Vec::new();
+        for _ in 0..2 {
+            direct.push(requests_per_second(&http, &direct_url, &token).await?);
+            through_bff.push(requests_per_second(&http, &bff_url, &token).await?);
+        }
+        let direct = direct.iter().sum::<f64>() / direct.len() as f64;
+        let through_bff = through_bff.iter().sum::<f64>() / through_bff.len() as f64;
+        println!(
+            "{name:<11} direct {direct:>8.0} req/s   through the BFF {through_bff:>8.0} req/s   ratio {:.3}",
+            through_bff / direct
+        );
+        results.insert(
+            name.into(),
+            json!({"direct_rps": direct, "bff_rps": through_bff, "ratio": through_bff / direct}),
+        );
+    }
+
+    let bff_pid = *stack.pids.get("bff").context("no bff pid")?;
+    let idle = rss_kib(bff_pid)?;
+    let watch = format!(
+        "{}/api/k8s/api/v1/namespaces/team-a/configmaps?watch=1",
+        stack.console_url
+    );
+    let mut held = Vec::new();
+    for _ in 0..HELD_CONNECTIONS {
+        let client = reqwest::Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_pem(&std::fs::read(
+                &stack.ca_file,
+            )?)?)
+            .build()?;
+        let response = client.get(&watch).bearer_auth(&token).send().await?;
+        anyhow::ensure!(
+            response.status().is_success(),
+            "watch refused: {}",
+            response.status()
+        );
+        held.push((client, response));
+    }
+    let loaded = rss_kib(bff_pid)?;
+    println!(
+        "BFF memory: {:.1} MiB idle, {:.1} MiB holding {HELD_CONNECTIONS} open watch connections",
+        idle as f64 / 1024.0,
+        loaded as f64 / 1024.0
+    );
+    results.insert(
+        "bff_rss_kib".into(),
+        json!({"idle": idle, "held_connections": HELD_CONNECTIONS, "loaded": loaded}),
+    );
+    drop(held);
+    let out = path.with_file_name("bench.json");
+    std::fs::write(&out, serde_json::to_string_pretty(&results)?)?;
+    println!("results: {}", out.display());
+    Ok(())
+}
