@@ -7,15 +7,11 @@
 pub mod config;
 pub mod headers;
 
-use std::{
-    sync::{
-        Arc,
-        atomic::{AtomicU64, Ordering},
-    },
-    time::Duration,
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering},
 };
 
-use anyhow::Context;
 use axum::{
     Json, Router,
     body::Body,
@@ -24,16 +20,13 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
-use hyper_util::{
-    client::legacy::{Client, connect::HttpConnector},
-    rt::{TokioExecutor, TokioIo},
-};
+use hyper_util::rt::TokioIo;
 use serde_json::json;
 use server_common::oidc::OidcVerifier;
 
 use crate::config::Config;
 
-type Upstream = Client<hyper_rustls::HttpsConnector<HttpConnector>, Body>;
+type Upstream = server_common::https_client::HttpsClient;
 
 #[derive(Default)]
 pub struct Metrics {
@@ -125,27 +118,11 @@ impl Proxy {
 }
 
 fn upstream_client(config: &Config) -> anyhow::Result<Upstream> {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in server_common::tls::load_certs(&config.upstream_ca_file)? {
-        roots.add(cert).context("adding the upstream CA")?;
-    }
-    let client_certs = server_common::tls::load_certs(&config.upstream_client_cert)?;
-    let client_key = server_common::tls::load_key(&config.upstream_client_key)?;
-    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()?
-    .with_root_certificates(roots)
-    .with_client_auth_cert(client_certs, client_key)
-    .context("the proxy's client certificate")?;
-    let connector = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(tls)
-        .https_only()
-        .enable_http1()
-        .build();
-    Ok(Client::builder(TokioExecutor::new())
-        .pool_idle_timeout(Duration::from_secs(90))
-        .build(connector))
+    let tls = server_common::tls::client_config(
+        &config.upstream_ca_file,
+        Some((&config.upstream_client_cert, &config.upstream_client_key)),
+    )?;
+    Ok(server_common::https_client::pooled(tls))
 }
 
 pub fn app(proxy: Arc<Proxy>) -> Router {

@@ -37,3 +37,35 @@ pub fn load_key(path: &Path) -> anyhow::Result<PrivateKeyDer<'static>> {
         .with_context(|| format!("parsing private key in {}", path.display()))?
         .ok_or_else(|| anyhow!("no private key in {}", path.display()))
 }
+
+/// A rustls client configuration (ring provider) that trusts the CAs in `ca_file` only and, when
+/// given, presents a client certificate.
+pub fn client_config(
+    ca_file: &Path,
+    client_auth: Option<(&Path, &Path)>,
+) -> anyhow::Result<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in load_certs(ca_file)? {
+        roots
+            .add(cert)
+            .with_context(|| format!("adding the CA in {}", ca_file.display()))?;
+    }
+    client_config_trusting(roots, client_auth)
+}
+
+pub fn client_config_trusting(
+    roots: rustls::RootCertStore,
+    client_auth: Option<(&Path, &Path)>,
+) -> anyhow::Result<rustls::ClientConfig> {
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()?
+    .with_root_certificates(roots);
+    Ok(match client_auth {
+        Some((cert, key)) => builder
+            .with_client_auth_cert(load_certs(cert)?, load_key(key)?)
+            .context("the client certificate and key do not match")?,
+        None => builder.with_no_client_auth(),
+    })
+}

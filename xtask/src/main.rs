@@ -105,21 +105,11 @@ fn build(root: &Path, profile: Profile) -> anyhow::Result<Built> {
 
 async fn demo(root: &Path) -> anyhow::Result<()> {
     let built = build(root, Profile::Release)?;
-    let state_dir = root.join("target/demo");
     step("starting the stack");
     let started = Instant::now();
-    let stack = Stack::start(&StackOptions {
-        state_dir: state_dir.clone(),
-        ports: Ports::demo(),
-        go: built.go,
-        binaries: built.binaries,
-        id_token_lifetime: "24h".into(),
-        server_log_filter: "info".into(),
-    })
-    .await?;
+    let (stack, description_file) =
+        start_stack(root.join("target/demo"), Ports::demo(), built, "info").await?;
     let description = stack.description();
-    let description_file = state_dir.join("stack.json");
-    description.write(&description_file)?;
     println!();
     println!(
         "The console is up (started in {:.1?}): {}",
@@ -189,18 +179,14 @@ async fn test(root: &Path) -> anyhow::Result<()> {
     run(Command::new("cargo").args(["test", "--workspace", "--exclude", "e2e"]))?;
 
     step("starting the stack for the e2e suite");
-    let state_dir = root.join("target/e2e-stack");
-    let stack = Stack::start(&StackOptions {
-        state_dir: state_dir.clone(),
-        ports: Ports::ephemeral()?,
-        go: built.go,
-        binaries: built.binaries,
-        id_token_lifetime: "24h".into(),
-        server_log_filter: "trace".into(),
-    })
+    // Trace-level server logs: the suite checks that no token is logged at any level.
+    let (stack, description_file) = start_stack(
+        root.join("target/e2e-stack"),
+        Ports::ephemeral()?,
+        built,
+        "trace",
+    )
     .await?;
-    let description_file = state_dir.join("stack.json");
-    stack.description().write(&description_file)?;
 
     step("e2e tests (headless Chromium against the real stack)");
     let result = run(Command::new("cargo")
@@ -210,6 +196,27 @@ async fn test(root: &Path) -> anyhow::Result<()> {
     result?;
     eprintln!("all tests passed in {:.0?}", started.elapsed());
     Ok(())
+}
+
+/// Starts the stack and writes its description beside its state.
+async fn start_stack(
+    state_dir: PathBuf,
+    ports: Ports,
+    built: Built,
+    server_log_filter: &str,
+) -> anyhow::Result<(Stack, PathBuf)> {
+    let stack = Stack::start(&StackOptions {
+        state_dir: state_dir.clone(),
+        ports,
+        go: built.go,
+        binaries: built.binaries,
+        id_token_lifetime: "24h".into(),
+        server_log_filter: server_log_filter.into(),
+    })
+    .await?;
+    let description_file = state_dir.join("stack.json");
+    stack.description().write(&description_file)?;
+    Ok((stack, description_file))
 }
 
 async fn bench(root: &Path) -> anyhow::Result<()> {
@@ -225,18 +232,13 @@ async fn bench(root: &Path) -> anyhow::Result<()> {
         "proxy-bench",
     ]))?;
     step("starting the stack (optimised servers)");
-    let state_dir = root.join("target/bench-stack");
-    let stack = Stack::start(&StackOptions {
-        state_dir: state_dir.clone(),
-        ports: Ports::ephemeral()?,
-        go: built.go,
-        binaries: built.binaries,
-        id_token_lifetime: "24h".into(),
-        server_log_filter: "warn".into(),
-    })
+    let (stack, description_file) = start_stack(
+        root.join("target/bench-stack"),
+        Ports::ephemeral()?,
+        built,
+        "warn",
+    )
     .await?;
-    let description_file = state_dir.join("stack.json");
-    stack.description().write(&description_file)?;
     step("benchmark");
     let result = run(Command::new(root.join("target/server/proxy-bench")).arg(&description_file));
     drop(stack);

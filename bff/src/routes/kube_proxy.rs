@@ -13,7 +13,6 @@ use axum::{
     response::{IntoResponse, Response},
     routing::any,
 };
-use hyper_util::client::legacy::{Client, connect::HttpConnector};
 use shared::{ApiError, ErrorCode};
 
 use crate::{AppState, auth::bearer::Authenticated, error::AppError};
@@ -23,7 +22,7 @@ pub const PREFIX: &str = "/api/k8s";
 pub const BODY_LIMIT: usize = 3 * 1024 * 1024;
 const RESPONSE_HEAD_TIMEOUT: Duration = Duration::from_secs(30);
 
-pub type Upstream = Client<hyper_rustls::HttpsConnector<HttpConnector>, Body>;
+pub type Upstream = server_common::https_client::HttpsClient;
 
 pub struct KubeProxy {
     pub base: String,
@@ -31,29 +30,15 @@ pub struct KubeProxy {
 }
 
 pub fn upstream_client(ca_pem_file: &std::path::Path) -> anyhow::Result<Upstream> {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in server_common::tls::load_certs(ca_pem_file)? {
-        roots.add(cert)?;
-    }
-    upstream_client_trusting(roots)
+    Ok(server_common::https_client::pooled(
+        server_common::tls::client_config(ca_pem_file, None)?,
+    ))
 }
 
 pub fn upstream_client_trusting(roots: rustls::RootCertStore) -> anyhow::Result<Upstream> {
-    let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-        rustls::crypto::ring::default_provider(),
+    Ok(server_common::https_client::pooled(
+        server_common::tls::client_config_trusting(roots, None)?,
     ))
-    .with_safe_default_protocol_versions()?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    let connector = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(tls)
-        .https_only()
-        .enable_http1()
-        .build();
-    // The client never follows redirects: hyper has no redirect handling.
-    Ok(Client::builder(hyper_util::rt::TokioExecutor::new())
-        .pool_idle_timeout(Duration::from_secs(90))
-        .build(connector))
 }
 
 pub fn router() -> Router<AppState> {
