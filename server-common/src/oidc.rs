@@ -121,7 +121,15 @@ struct Keys {
     jwks: JwkSet,
 }
 
+/// How many verified tokens are remembered, and for how long at most.
+const VERIFIED_CACHE_ENTRIES: usize = 10_000;
+const VERIFIED_CACHE_TTL: Duration = Duration::from_secs(60);
+
 pub struct OidcVerifier {
+    /// Tokens that passed every check, by SHA-256 of the whole token, so that a user's every
+    /// API call does not pay for an RSA verification twice (BFF and apiserver-proxy). A changed
+    /// byte is another key; expiry is checked again on every hit.
+    verified: std::sync::Mutex<std::collections::HashMap<[u8; 32], (IdClaims, Instant)>>,
     issuer: String,
     client_ids: Vec<String>,
     http: reqwest::Client,
@@ -134,6 +142,7 @@ impl OidcVerifier {
     /// `client_ids` are the audiences accepted; the first is the one an `azp` must name.
     pub fn new(issuer: String, client_ids: Vec<String>, http: reqwest::Client) -> Self {
         OidcVerifier {
+            verified: Default::default(),
             issuer,
             client_ids,
             http,
@@ -228,6 +237,44 @@ impl OidcVerifier {
     /// Verifies signature, algorithm, `iss`, `aud` (and `azp` when present), `exp`, `iat`, `nbf`
     /// and, when `expected_nonce` is given, `nonce`.
     pub async fn verify(
+        &self,
+        token: &str,
+        expected_nonce: Option<&str>,
+    ) -> Result<IdClaims, TokenError> {
+        use sha2::Digest;
+        // A login's token (with a nonce to check) is verified in full, once.
+        if expected_nonce.is_some() {
+            return self.verify_uncached(token, expected_nonce).await;
+        }
+        let key: [u8; 32] = sha2::Sha256::digest(token.as_bytes()).into();
+        let now = jsonwebtoken::get_current_timestamp();
+        let cached = self
+            .verified
+            .lock()
+            .ok()
+            .and_then(|cache| cache.get(&key).cloned());
+        if let Some((claims, at)) = cached
+            && at.elapsed() < VERIFIED_CACHE_TTL
+            && claims.exp + LEEWAY_SECONDS > now
+        {
+            return Ok(claims);
+        }
+        let claims = self.verify_uncached(token, None).await?;
+        if let Ok(mut cache) = self.verified.lock() {
+            if cache.len() >= VERIFIED_CACHE_ENTRIES {
+                cache.retain(|_, (claims, at)| {
+                    at.elapsed() < VERIFIED_CACHE_TTL && claims.exp + LEEWAY_SECONDS > now
+                });
+                if cache.len() >= VERIFIED_CACHE_ENTRIES {
+                    cache.clear();
+                }
+            }
+            cache.insert(key, (claims.clone(), Instant::now()));
+        }
+        Ok(claims)
+    }
+
+    async fn verify_uncached(
         &self,
         token: &str,
         expected_nonce: Option<&str>,
