@@ -143,6 +143,13 @@ impl Browser {
         Ok(())
     }
 
+    /// The stored token, which must be there.
+    pub async fn required_token(&self) -> anyhow::Result<String> {
+        self.session_token()
+            .await?
+            .context("no token in sessionStorage")
+    }
+
     pub async fn session_token(&self) -> anyhow::Result<Option<String>> {
         let value = self
             .client

@@ -113,3 +113,28 @@ pub async fn id_token(
         .await?;
     Ok(session.id_token)
 }
+
+/// `GET /api/me` with `token`: who the BFF says the token belongs to.
+pub async fn me(
+    http: &reqwest::Client,
+    console: &str,
+    token: &str,
+) -> anyhow::Result<shared::UserInfo> {
+    Ok(me_response(http, console, token)
+        .await?
+        .error_for_status()?
+        .json()
+        .await?)
+}
+
+pub async fn me_response(
+    http: &reqwest::Client,
+    console: &str,
+    token: &str,
+) -> anyhow::Result<reqwest::Response> {
+    Ok(http
+        .get(format!("{console}/api/me"))
+        .bearer_auth(token)
+        .send()
+        .await?)
+}

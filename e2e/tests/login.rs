@@ -42,22 +42,11 @@ async fn two_users_log_in_keep_their_session_and_log_out_in_every_tab() -> anyho
             format!("{console}/namespaces/team-a?tab=yaml")
         );
 
-        let token = browser
-            .session_token()
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("no token stored"))?;
+        let token = browser.required_token().await?;
         assert_eq!(token.split('.').count(), 3, "a JWT in sessionStorage");
         assert!(!url.as_str().contains(&token));
         // The app's bearer works against the BFF.
-        let me: shared::UserInfo = stack
-            .http()?
-            .get(format!("{console}/api/me"))
-            .bearer_auth(&token)
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
+        let me = e2e::http_login::me(&stack.http()?, &console, &token).await?;
         assert_eq!(me.email.as_deref(), Some(user.email.as_str()));
 
         // A reload keeps the session: no trip to Dex.
@@ -141,10 +130,7 @@ async fn the_session_survives_token_expiry_without_a_reload() -> anyhow::Result<
         .await?;
     browser.log_in_at_dex(&user).await?;
     browser.wait_for("[data-testid=current-user]").await?;
-    let first = browser
-        .session_token()
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("no token"))?;
+    let first = browser.required_token().await?;
     // A second tab, logged in too: both renew on their own timers with the one refresh cookie.
     let first_tab = browser.client.window().await?;
     let second_tab = browser.client.new_window(true).await?;
@@ -158,10 +144,7 @@ async fn the_session_survives_token_expiry_without_a_reload() -> anyhow::Result<
         .await?;
     browser.log_in_at_dex(&user).await?;
     browser.wait_for("[data-testid=current-user]").await?;
-    let second_first = browser
-        .session_token()
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("no token"))?;
+    let second_first = browser.required_token().await?;
     browser.client.switch_to_window(first_tab.clone()).await?;
     // Marks this page load: a reload would lose it.
     browser
@@ -176,14 +159,12 @@ async fn the_session_survives_token_expiry_without_a_reload() -> anyhow::Result<
             &description.ca_file,
         )?)?)
         .build()?;
-    let me_url = format!("{}/api/me", description.console_url);
-    let first_rejected = {
-        let http = http.clone();
-        let first = first.clone();
-        let me_url = me_url.clone();
-        move || {
-            let request = http.get(me_url.clone()).bearer_auth(first.clone());
-            async move { Ok(request.send().await?.status() == reqwest::StatusCode::UNAUTHORIZED) }
+    let console = description.console_url.clone();
+    let first_rejected = || {
+        let (http, console, first) = (http.clone(), console.clone(), first.clone());
+        async move {
+            let response = e2e::http_login::me_response(&http, &console, &first).await?;
+            Ok(response.status() == reqwest::StatusCode::UNAUTHORIZED)
         }
     };
     devstack::poll::until(
@@ -192,15 +173,9 @@ async fn the_session_survives_token_expiry_without_a_reload() -> anyhow::Result<
         first_rejected,
     )
     .await?;
-    let current = browser
-        .session_token()
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("token gone"))?;
+    let current = browser.required_token().await?;
     assert_ne!(current, first, "the token was renewed");
-    let status = http
-        .get(&me_url)
-        .bearer_auth(&current)
-        .send()
+    let status = e2e::http_login::me_response(&http, &description.console_url, &current)
         .await?
         .status();
     assert_eq!(status, reqwest::StatusCode::OK);
@@ -215,15 +190,9 @@ async fn the_session_survives_token_expiry_without_a_reload() -> anyhow::Result<
     );
     browser.wait_for("[data-testid=current-user]").await?;
     browser.client.switch_to_window(second_tab.handle).await?;
-    let second_current = browser
-        .session_token()
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("token gone"))?;
+    let second_current = browser.required_token().await?;
     assert_ne!(second_current, second_first, "the second tab renewed too");
-    let status = http
-        .get(&me_url)
-        .bearer_auth(&second_current)
-        .send()
+    let status = e2e::http_login::me_response(&http, &description.console_url, &second_current)
         .await?
         .status();
     assert_eq!(

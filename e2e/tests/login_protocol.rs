@@ -111,14 +111,7 @@ async fn each_login_has_its_own_pkce_state_and_nonce_and_a_replayed_callback_fai
         .json()
         .await?;
     assert_eq!(handoff.return_to, "/namespaces/team-a");
-    let me: shared::UserInfo = http
-        .get(format!("{console}/api/me"))
-        .bearer_auth(&handoff.id_token)
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
+    let me = e2e::http_login::me(&http, console, &handoff.id_token).await?;
     assert_eq!(me.email.as_deref(), Some(user.email.as_str()));
     assert!(me.groups.iter().any(|g| g == "console-viewers"));
 
