@@ -12,11 +12,16 @@ use hyper_util::{
 pub type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Body>;
 
 pub fn pooled(tls: rustls::ClientConfig) -> HttpsClient {
+    let mut tcp = HttpConnector::new();
+    // Requests are small writes answered at once: Nagle's algorithm would only add delay.
+    tcp.set_nodelay(true);
+    tcp.enforce_http(false);
+    tcp.set_connect_timeout(Some(Duration::from_secs(5)));
     let connector = hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(tls)
         .https_only()
         .enable_http1()
-        .build();
+        .wrap_connector(tcp);
     Client::builder(TokioExecutor::new())
         .pool_idle_timeout(Duration::from_secs(90))
         .build(connector)

@@ -30,11 +30,49 @@ fn rss_kib(pid: u32) -> anyhow::Result<u64> {
         .context("no VmRSS")
 }
 
+/// CPU time (user + system) a process has used, in microseconds.
+fn cpu_micros(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit(") ")
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    // utime and stime (fields 14 and 15 of proc(5)), counted here from the state field (3).
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|i| fields.get(*i)?.parse::<u64>().ok())
+        .sum();
+    // USER_HZ is 100 on Linux.
+    ticks * 10_000
+}
+
+/// Requests per second, and CPU microseconds per request of each named process.
+async fn measure(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    pids: &[(&str, u32)],
+) -> anyhow::Result<(f64, Vec<(String, f64)>)> {
+    let before: Vec<u64> = pids.iter().map(|(_, pid)| cpu_micros(*pid)).collect();
+    let (rps, count) = requests_per_second(http, url, token).await?;
+    let cpu = pids
+        .iter()
+        .zip(before)
+        .map(|((name, pid), before)| {
+            let used = cpu_micros(*pid).saturating_sub(before);
+            (name.to_string(), used as f64 / count.max(1) as f64)
+        })
+        .collect();
+    Ok((rps, cpu))
+}
+
 async fn requests_per_second(
     http: &reqwest::Client,
     url: &str,
     token: &str,
-) -> anyhow::Result<f64> {
+) -> anyhow::Result<(f64, u64)> {
     let done = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
@@ -64,7 +102,8 @@ async fn requests_per_second(
     if failed > 0 {
         anyhow::bail!("{failed} requests to {url} failed");
     }
-    Ok(done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64())
+    let count = done.load(Ordering::Relaxed);
+    Ok((count as f64 / started.elapsed().as_secs_f64(), count))
 }
 
 #[tokio::main]
@@ -94,11 +133,20 @@ async fn main() -> anyhow::Result<()> {
         let direct_url = format!("{}{path}", stack.apiserver_proxy_url);
         let bff_url = format!("{}/api/k8s{path}", stack.console_url);
         // Interleaved rounds, so that drift in the machine's load hits both alike.
+        let pids: Vec<(&str, u32)> = ["bff", "apiserver-proxy", "kube-apiserver"]
+            .iter()
+            .filter_map(|name| stack.pids.get(*name).map(|pid| (*name, *pid)))
+            .collect();
         let mut direct = Vec::new();
         let mut through_bff = Vec::new();
+        let (mut cpu_direct, mut cpu_bff) = (Vec::new(), Vec::new());
         for _ in 0..2 {
-            direct.push(requests_per_second(&http, &direct_url, &token).await?);
-            through_bff.push(requests_per_second(&http, &bff_url, &token).await?);
+            let (rps, cpu) = measure(&http, &direct_url, &token, &pids).await?;
+            direct.push(rps);
+            cpu_direct = cpu;
+            let (rps, cpu) = measure(&http, &bff_url, &token, &pids).await?;
+            through_bff.push(rps);
+            cpu_bff = cpu;
         }
         let direct = direct.iter().sum::<f64>() / direct.len() as f64;
         let through_bff = through_bff.iter().sum::<f64>() / through_bff.len() as f64;
@@ -106,6 +154,17 @@ async fn main() -> anyhow::Result<()> {
             "{name:<11} direct {direct:>8.0} req/s   through the BFF {through_bff:>8.0} req/s   ratio {:.3}",
             through_bff / direct
         );
+        let show = |cpu: &[(String, f64)]| {
+            cpu.iter()
+                .map(|(n, us)| format!("{n} {us:.0} µs"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        println!(
+            "            CPU per request, direct:  {}",
+            show(&cpu_direct)
+        );
+        println!("            CPU per request, via BFF: {}", show(&cpu_bff));
         results.insert(
             name.into(),
             json!({"direct_rps": direct, "bff_rps": through_bff, "ratio": through_bff / direct}),
