@@ -91,3 +91,17 @@ pub fn repo_root() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_default()
 }
+
+/// Neither the token nor its signature (the part that cannot be guessed) is in any server's log.
+pub fn assert_not_logged(log_dir: &std::path::Path, token: &str) {
+    let signature = token.rsplit('.').next().unwrap_or(token);
+    for server in ["bff", "apiserver-proxy"] {
+        let log =
+            std::fs::read_to_string(log_dir.join(format!("{server}.log"))).unwrap_or_default();
+        assert!(
+            !log.is_empty() || server != "bff",
+            "the BFF's log is empty: is it logging at all?"
+        );
+        assert!(!log.contains(signature), "a token is in the {server} log");
+    }
+}

@@ -198,6 +198,9 @@ async fn the_downloaded_kubeconfig_works_with_kubectl_and_rbac_holds() -> anyhow
     );
     let cleanup = kubectl(&developer, &["delete", "configmap", &name, "-n", "team-a"])?;
     assert!(cleanup.status.success(), "{}", stderr(&cleanup));
+    for file in [&admin, &viewer, &developer] {
+        e2e::assert_not_logged(&description.log_dir, &kubeconfig_token(file)?);
+    }
     for file in [admin, viewer, developer] {
         let _ = std::fs::remove_file(file);
     }
@@ -346,5 +349,6 @@ async fn the_proxy_refuses_bad_tokens_and_ignores_client_impersonation() -> anyh
         assert_eq!(status["kind"], "Status", "{what}");
         assert_eq!(status["code"], 401, "{what}");
     }
+    e2e::assert_not_logged(&description.log_dir, &token);
     Ok(())
 }

@@ -90,7 +90,7 @@ async fn two_users_log_in_keep_their_session_and_log_out_in_every_tab() -> anyho
         let errors = browser.console_errors().await?;
         assert!(errors.is_empty(), "console errors: {errors:#?}");
         browser.close().await?;
-        assert_not_logged(&description.log_dir, &token);
+        e2e::assert_not_logged(&description.log_dir, &token);
     }
     Ok(())
 }
@@ -230,22 +230,8 @@ async fn the_session_survives_token_expiry_without_a_reload() -> anyhow::Result<
         "team-a"
     );
     browser.close().await?;
-    assert_not_logged(&description.log_dir, &first);
-    assert_not_logged(&description.log_dir, &current);
+    e2e::assert_not_logged(&description.log_dir, &first);
+    e2e::assert_not_logged(&description.log_dir, &current);
     drop(stack);
     Ok(())
-}
-
-/// Neither the token nor its signature (the part that cannot be guessed) is in any server's log.
-fn assert_not_logged(log_dir: &std::path::Path, token: &str) {
-    let signature = token.rsplit('.').next().unwrap_or(token);
-    for server in ["bff", "apiserver-proxy"] {
-        let log =
-            std::fs::read_to_string(log_dir.join(format!("{server}.log"))).unwrap_or_default();
-        assert!(
-            !log.is_empty() || server != "bff",
-            "the BFF's log is empty: is it logging at all?"
-        );
-        assert!(!log.contains(signature), "a token is in the {server} log");
-    }
 }
