@@ -40,11 +40,48 @@ pub struct Proxy {
     pub verifier: Arc<OidcVerifier>,
     upstream_base: String,
     client: Upstream,
-    username_claim: String,
-    username_prefix: String,
-    groups_claim: String,
-    groups_prefix: String,
+    claim_mapping: ClaimMapping,
     metrics: Metrics,
+}
+
+/// Which claims name the user and the groups, and the prefixes put before them, as the
+/// kube-apiserver's `--oidc-*` flags have it.
+#[derive(Debug, Clone)]
+pub struct ClaimMapping {
+    pub username_claim: String,
+    pub username_prefix: String,
+    pub groups_claim: String,
+    pub groups_prefix: String,
+}
+
+impl ClaimMapping {
+    /// The Kubernetes identity of verified `claims`, or `None` when they name no acceptable user.
+    pub fn identity(&self, claims: &server_common::oidc::IdClaims) -> Option<Identity> {
+        // As the kube-apiserver does: an email is a user name only when it is not unverified.
+        if self.username_claim == "email" && claims.email_verified == Some(false) {
+            return None;
+        }
+        let user = claims
+            .string_claim(&self.username_claim)
+            .filter(|u| !u.is_empty())?;
+        // Names that Kubernetes reserves are never taken from a token unprefixed.
+        if user.starts_with("system:") && self.username_prefix.is_empty() {
+            return None;
+        }
+        let groups = claims
+            .strings_claim(&self.groups_claim)
+            .into_iter()
+            .filter(|g| {
+                let reserved = self.groups_prefix.is_empty() && g.starts_with("system:");
+                !g.is_empty() && !reserved
+            })
+            .map(|g| format!("{}{g}", self.groups_prefix))
+            .collect();
+        Some(Identity {
+            user: format!("{}{user}", self.username_prefix),
+            groups,
+        })
+    }
 }
 
 /// Who a verified token says the caller is, in Kubernetes terms.
@@ -66,10 +103,12 @@ impl Proxy {
             verifier: Arc::new(verifier),
             upstream_base: config.upstream.trim_end_matches('/').to_string(),
             client: upstream_client(config)?,
-            username_claim: config.oidc_username_claim.clone(),
-            username_prefix: config.oidc_username_prefix.clone(),
-            groups_claim: config.oidc_groups_claim.clone(),
-            groups_prefix: config.oidc_groups_prefix.clone(),
+            claim_mapping: ClaimMapping {
+                username_claim: config.oidc_username_claim.clone(),
+                username_prefix: config.oidc_username_prefix.clone(),
+                groups_claim: config.oidc_groups_claim.clone(),
+                groups_prefix: config.oidc_groups_prefix.clone(),
+            },
             metrics: Metrics::default(),
         })
     }
@@ -88,32 +127,11 @@ impl Proxy {
                 return None;
             }
         };
-        // As the kube-apiserver does: an email is a user name only when it is not unverified.
-        if self.username_claim == "email" && claims.email_verified == Some(false) {
-            tracing::info!("token rejected: email not verified");
-            return None;
+        let identity = self.claim_mapping.identity(&claims);
+        if identity.is_none() {
+            tracing::info!("token rejected: no acceptable user name in it");
         }
-        let user = claims
-            .string_claim(&self.username_claim)
-            .filter(|u| !u.is_empty())?;
-        // Names that Kubernetes reserves are never taken from a token.
-        if user.starts_with("system:") && self.username_prefix.is_empty() {
-            tracing::info!("token rejected: a system: user name");
-            return None;
-        }
-        let groups = claims
-            .strings_claim(&self.groups_claim)
-            .into_iter()
-            .filter(|g| {
-                let reserved = self.groups_prefix.is_empty() && g.starts_with("system:");
-                !g.is_empty() && !reserved
-            })
-            .map(|g| format!("{}{g}", self.groups_prefix))
-            .collect();
-        Some(Identity {
-            user: format!("{}{user}", self.username_prefix),
-            groups,
-        })
+        identity
     }
 }
 
@@ -243,4 +261,93 @@ async fn forward(State(proxy): State<Arc<Proxy>>, mut request: Request) -> Respo
         headers::strip_hop_by_hop(response.headers_mut());
     }
     response.map(Body::new)
+}
+
+#[cfg(test)]
+mod tests {
+    use server_common::oidc::IdClaims;
+
+    use super::*;
+
+    fn claims(extra: serde_json::Value) -> IdClaims {
+        let mut value = json!({
+            "iss": "https://dex", "sub": "CiQwMDAw", "aud": "kube-console", "exp": 1, "iat": 1,
+            "email": "viewer@example.com", "email_verified": true, "name": "viewer",
+            "groups": ["console-viewers", "system:masters", ""], "preferred_username": "vw",
+            "roles": ["ops", "dev"],
+        });
+        if let (Some(base), Some(extra)) = (value.as_object_mut(), extra.as_object()) {
+            base.extend(extra.clone());
+        }
+        serde_json::from_value(value).expect("claims")
+    }
+
+    fn mapping(
+        username_claim: &str,
+        username_prefix: &str,
+        groups_claim: &str,
+        groups_prefix: &str,
+    ) -> ClaimMapping {
+        ClaimMapping {
+            username_claim: username_claim.into(),
+            username_prefix: username_prefix.into(),
+            groups_claim: groups_claim.into(),
+            groups_prefix: groups_prefix.into(),
+        }
+    }
+
+    #[test]
+    fn defaults_take_email_and_groups_and_drop_reserved_groups() {
+        let identity = mapping("email", "", "groups", "")
+            .identity(&claims(json!({})))
+            .expect("identity");
+        assert_eq!(identity.user, "viewer@example.com");
+        assert_eq!(
+            identity.groups,
+            ["console-viewers"],
+            "system: and empty groups are never taken"
+        );
+    }
+
+    #[test]
+    fn other_claims_and_prefixes_as_the_oidc_flags_allow() {
+        let identity = mapping("preferred_username", "oidc:", "roles", "oidc:")
+            .identity(&claims(json!({})))
+            .expect("identity");
+        assert_eq!(identity.user, "oidc:vw");
+        assert_eq!(identity.groups, ["oidc:ops", "oidc:dev"]);
+        // With a prefix, a system: group cannot collide with the reserved ones.
+        let prefixed = mapping("email", "", "groups", "oidc:")
+            .identity(&claims(json!({})))
+            .expect("identity");
+        assert_eq!(
+            prefixed.groups,
+            ["oidc:console-viewers", "oidc:system:masters"]
+        );
+    }
+
+    #[test]
+    fn unverified_emails_missing_claims_and_system_users_are_refused() {
+        assert!(
+            mapping("email", "", "groups", "")
+                .identity(&claims(json!({"email_verified": false})))
+                .is_none()
+        );
+        assert!(
+            mapping("no_such_claim", "", "groups", "")
+                .identity(&claims(json!({})))
+                .is_none()
+        );
+        let system = claims(json!({"preferred_username": "system:admin"}));
+        assert!(
+            mapping("preferred_username", "", "groups", "")
+                .identity(&system)
+                .is_none()
+        );
+        assert!(
+            mapping("preferred_username", "oidc:", "groups", "")
+                .identity(&system)
+                .is_some()
+        );
+    }
 }
