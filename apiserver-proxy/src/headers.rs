@@ -2,20 +2,9 @@
 //! identity is removed before the proxy adds its own.
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
+use server_common::https_client::HOP_BY_HOP;
 
 use crate::Identity;
-
-/// Hop-by-hop headers (RFC 9110, section 7.6.1) and the legacy ones proxies also drop.
-const HOP_BY_HOP: [&str; 8] = [
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "te",
-    "trailer",
-    "transfer-encoding",
-];
 
 pub fn is_upgrade(headers: &HeaderMap) -> bool {
     headers.contains_key(header::UPGRADE)

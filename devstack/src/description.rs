@@ -57,4 +57,11 @@ impl StackDescription {
     pub fn user(&self, role: Role) -> Option<&DemoUser> {
         self.users.iter().find(|user| user.role == role)
     }
+
+    /// The demo user of `role`, which every stack has.
+    pub fn require_user(&self, role: Role) -> anyhow::Result<DemoUser> {
+        self.user(role)
+            .cloned()
+            .with_context(|| format!("the stack has no {role:?} user"))
+    }
 }

@@ -269,9 +269,10 @@ impl Stack {
         )?;
         stack
             .wait("kube-apiserver", || {
-                let http = http.clone();
-                let url = format!("{}/readyz", description.apiserver_url);
-                async move { Ok(http.get(url).send().await?.status().is_success()) }
+                answers_ok(
+                    http.clone(),
+                    format!("{}/readyz", description.apiserver_url),
+                )
             })
             .await?;
 
@@ -358,12 +359,13 @@ impl Stack {
 
         stack
             .wait("dex", || {
-                let http = http.clone();
-                let url = format!(
-                    "{}/.well-known/openid-configuration",
-                    description.dex_issuer
-                );
-                async move { Ok(http.get(url).send().await?.status().is_success()) }
+                answers_ok(
+                    http.clone(),
+                    format!(
+                        "{}/.well-known/openid-configuration",
+                        description.dex_issuer
+                    ),
+                )
             })
             .await?;
 
@@ -436,16 +438,15 @@ impl Stack {
 
         stack
             .wait("apiserver-proxy", || {
-                let http = http.clone();
-                let url = format!("{}/readyz", description.apiserver_proxy_url);
-                async move { Ok(http.get(url).send().await?.status().is_success()) }
+                answers_ok(
+                    http.clone(),
+                    format!("{}/readyz", description.apiserver_proxy_url),
+                )
             })
             .await?;
         stack
             .wait("bff", || {
-                let http = http.clone();
-                let url = format!("{}/readyz", description.console_url);
-                async move { Ok(http.get(url).send().await?.status().is_success()) }
+                answers_ok(http.clone(), format!("{}/readyz", description.console_url))
             })
             .await?;
         Ok(stack)
@@ -533,6 +534,11 @@ fn demo_users(state: &Path) -> anyhow::Result<Vec<(DemoUser, Vec<String>)>> {
             Some((user.clone(), vec![(*group).to_string()]))
         })
         .collect())
+}
+
+/// Readiness as most components report it: a GET that answers 2xx.
+async fn answers_ok(http: reqwest::Client, url: String) -> anyhow::Result<bool> {
+    Ok(http.get(url).send().await?.status().is_success())
 }
 
 /// An HTTP client for readiness checks that trusts only the stack's CA.

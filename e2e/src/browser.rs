@@ -119,6 +119,10 @@ impl Browser {
             .with_context(|| format!("waiting for {css}"))
     }
 
+    pub async fn text_of(&self, css: &str) -> anyhow::Result<String> {
+        Ok(self.wait_for(css).await?.text().await?)
+    }
+
     /// On Dex's login page: picks the password connector from the list and logs in as `user`.
     pub async fn log_in_at_dex(&self, user: &DemoUser) -> anyhow::Result<()> {
         let connector = self

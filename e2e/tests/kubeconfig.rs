@@ -32,10 +32,7 @@ fn stderr(output: &Output) -> String {
 
 async fn download_kubeconfig(stack: &TestStack, role: Role) -> anyhow::Result<(PathBuf, String)> {
     let description = stack.description();
-    let user = description
-        .user(role)
-        .cloned()
-        .ok_or_else(|| anyhow::anyhow!("no {role:?}"))?;
+    let user = description.require_user(role)?;
     let browser = Browser::start(description).await?;
     browser
         .client
@@ -43,10 +40,7 @@ async fn download_kubeconfig(stack: &TestStack, role: Role) -> anyhow::Result<(P
         .await?;
     browser.log_in_at_dex(&user).await?;
     browser.wait_for("[data-testid=token-expiry]").await?;
-    let token = browser
-        .session_token()
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("no token"))?;
+    let token = browser.required_token().await?;
     browser
         .client
         .find(Locator::XPath(
@@ -65,8 +59,11 @@ async fn download_kubeconfig(stack: &TestStack, role: Role) -> anyhow::Result<(P
         async move { Ok(ready) }
     })
     .await?;
+    // Tests run in parallel in one process: every download gets a file of its own.
+    static DOWNLOADS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = DOWNLOADS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let kept = std::env::temp_dir().join(format!(
-        "e2e-kubeconfig-{role:?}-{}.yaml",
+        "e2e-kubeconfig-{role:?}-{}-{n}.yaml",
         std::process::id()
     ));
     std::fs::copy(&file, &kept)?;

@@ -12,10 +12,7 @@ async fn two_users_log_in_keep_their_session_and_log_out_in_every_tab() -> anyho
     let description = stack.description();
     let console = description.console_url.clone();
     for (role, shown) in [(Role::Admin, "admin"), (Role::Viewer, "viewer")] {
-        let user = description
-            .user(role)
-            .cloned()
-            .ok_or_else(|| anyhow::anyhow!("no {role:?} user"))?;
+        let user = description.require_user(role)?;
         let browser = Browser::start(description).await?;
 
         // A deep link without a session goes to Dex and comes back to the same route.
@@ -29,11 +26,7 @@ async fn two_users_log_in_keep_their_session_and_log_out_in_every_tab() -> anyho
         let groups = current_user.attr("title").await?.unwrap_or_default();
         assert!(groups.contains("console-"), "groups on hover: {groups}");
         assert_eq!(
-            browser
-                .wait_for("[data-testid=namespace-name]")
-                .await?
-                .text()
-                .await?,
+            browser.text_of("[data-testid=namespace-name]").await?,
             "team-a"
         );
         let url = browser.client.current_url().await?;
@@ -51,14 +44,7 @@ async fn two_users_log_in_keep_their_session_and_log_out_in_every_tab() -> anyho
 
         // A reload keeps the session: no trip to Dex.
         browser.client.refresh().await?;
-        assert_eq!(
-            browser
-                .wait_for("[data-testid=current-user]")
-                .await?
-                .text()
-                .await?,
-            shown
-        );
+        assert_eq!(browser.text_of("[data-testid=current-user]").await?, shown);
         assert!(
             browser
                 .client
@@ -104,11 +90,7 @@ async fn a_forged_state_ends_on_a_clear_error_page_with_a_way_back() -> anyhow::
         .client
         .goto(&format!("{console}/auth/callback?code=forged&state=forged"))
         .await?;
-    let message = browser
-        .wait_for("[data-testid=login-error]")
-        .await?
-        .text()
-        .await?;
+    let message = browser.text_of("[data-testid=login-error]").await?;
     assert!(message.contains("No login was in progress"), "{message}");
     browser.wait_for("button").await?;
     browser.close().await
@@ -119,10 +101,7 @@ async fn the_session_survives_token_expiry_without_a_reload() -> anyhow::Result<
     // A stack of its own, whose Dex issues ID tokens that live 20 seconds.
     let stack = e2e::start_own_stack("20s").await?;
     let description = stack.description();
-    let user = description
-        .user(Role::Developer)
-        .cloned()
-        .ok_or_else(|| anyhow::anyhow!("no developer"))?;
+    let user = description.require_user(Role::Developer)?;
     let browser = Browser::start(description).await?;
     browser
         .client
@@ -222,11 +201,7 @@ async fn the_session_survives_token_expiry_without_a_reload() -> anyhow::Result<
     browser.log_in_at_dex(&user).await?;
     browser.wait_for("[data-testid=current-user]").await?;
     assert_eq!(
-        browser
-            .wait_for("[data-testid=namespace-name]")
-            .await?
-            .text()
-            .await?,
+        browser.text_of("[data-testid=namespace-name]").await?,
         "team-a"
     );
     browser.close().await?;

@@ -38,10 +38,7 @@ async fn each_login_has_its_own_pkce_state_and_nonce_and_a_replayed_callback_fai
     let description = stack.description();
     let console = &description.console_url;
     let http = stack.http()?;
-    let user = description
-        .user(Role::Viewer)
-        .cloned()
-        .ok_or_else(|| anyhow::anyhow!("no viewer"))?;
+    let user = description.require_user(Role::Viewer)?;
 
     let mut attempts = Vec::new();
     for _ in 0..2 {

@@ -9,6 +9,19 @@ use hyper_util::{
     rt::TokioExecutor,
 };
 
+/// Hop-by-hop headers (RFC 9110, section 7.6.1) and the legacy ones proxies also drop: never
+/// forwarded in either direction by either proxy. `Upgrade` is handled by each proxy apart.
+pub const HOP_BY_HOP: [&str; 8] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+];
+
 pub type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Body>;
 
 pub fn pooled(tls: rustls::ClientConfig) -> HttpsClient {

@@ -119,19 +119,10 @@ pub fn upstream_headers(client: &HeaderMap, token: &str) -> HeaderMap {
 
 /// The response headers the browser gets: no cookies from upstream, no hop-by-hop headers.
 pub fn downstream_headers(upstream: &mut HeaderMap) {
-    for name in [
-        "connection",
-        "keep-alive",
-        "proxy-connection",
-        "proxy-authenticate",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-        "set-cookie",
-        "www-authenticate",
-        "location",
-    ] {
+    for name in server_common::https_client::HOP_BY_HOP {
+        upstream.remove(name);
+    }
+    for name in ["upgrade", "set-cookie", "www-authenticate", "location"] {
         upstream.remove(name);
     }
 }
