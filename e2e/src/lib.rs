@@ -58,9 +58,13 @@ impl TestStack {
 pub async fn start_own_stack(id_token_lifetime: &str) -> anyhow::Result<Stack> {
     let root = repo_root();
     let go = devstack::gobuild::ensure_all(&root)?;
+    // Another target folder's servers, for work on them beside a build in this one.
+    let bin_dir = std::env::var_os("KCONSOLE_SERVER_BIN_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target/debug"));
     let binaries = Binaries {
-        bff: root.join("target/debug/bff"),
-        apiserver_proxy: root.join("target/debug/apiserver-proxy"),
+        bff: bin_dir.join("bff"),
+        apiserver_proxy: bin_dir.join("apiserver-proxy"),
         dist_dir: root.join("dist"),
     };
     if !binaries.bff.is_file() || !binaries.dist_dir.join("index.html").is_file() {

@@ -4,8 +4,10 @@
 pub mod api_error;
 pub mod config;
 pub mod kubeconfig;
+pub mod permissions;
 pub mod session;
 
 pub use api_error::{ApiError, ErrorCode};
 pub use config::ConsoleConfig;
+pub use permissions::{AccessAnswer, AccessCheck, AccessDecision, AccessQuery, NamespaceChoices};
 pub use session::{SessionToken, TokenHandoff, UserInfo};
