@@ -47,4 +47,43 @@ pub struct Config {
     /// PEM of the CA that signed the apiserver-proxy's certificate, put into generated kubeconfigs.
     #[arg(long, env = "BFF_APISERVER_PROXY_CA_FILE")]
     pub apiserver_proxy_ca_file: PathBuf,
+    /// Namespaces to offer, comma-separated, to users who may not list namespaces: each is
+    /// offered to a user whose roles grant anything in it beyond what every user may do. For a
+    /// platform team that knows its tenants' namespaces; without it, such users get no choices.
+    #[arg(long, env = "BFF_NAMESPACES", value_delimiter = ',')]
+    pub namespaces: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::Config;
+
+    #[test]
+    fn namespaces_are_a_comma_separated_list() {
+        let required = [
+            "bff",
+            "--public-url",
+            "https://console.example",
+            "--tls-cert",
+            "c",
+            "--tls-key",
+            "k",
+            "--oidc-issuer",
+            "https://dex.example",
+            "--apiserver-proxy-url",
+            "https://kube.example",
+            "--apiserver-proxy-ca-file",
+            "ca",
+        ];
+        let config = Config::try_parse_from(
+            required
+                .iter()
+                .copied()
+                .chain(["--namespaces", "team-a,team-b"]),
+        )
+        .expect("parse");
+        assert_eq!(config.namespaces, ["team-a", "team-b"]);
+    }
 }

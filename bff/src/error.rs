@@ -17,6 +17,16 @@ pub enum AppError {
     Forbidden(&'static str),
     #[error("the identity provider is not reachable yet")]
     NotReady,
+    /// The message is for the person who sent the request: it names what in it is wrong.
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("the apiserver-proxy is unreachable")]
+    UpstreamUnavailable,
+    #[error("the apiserver-proxy did not answer in time")]
+    UpstreamTimeout,
+    /// The apiserver answered, but not as expected; the detail is logged, never sent.
+    #[error("upstream failure: {0}")]
+    Upstream(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -36,6 +46,22 @@ impl IntoResponse for AppError {
                 ErrorCode::NotReady,
                 "The console is starting: its identity provider is not reachable yet.",
             ),
+            AppError::BadRequest(message) => ApiError::new(ErrorCode::BadRequest, message.clone()),
+            AppError::UpstreamUnavailable => ApiError::new(
+                ErrorCode::UpstreamUnavailable,
+                "The cluster's API cannot be reached right now.",
+            ),
+            AppError::UpstreamTimeout => ApiError::new(
+                ErrorCode::UpstreamUnavailable,
+                "The cluster's API did not answer in time.",
+            ),
+            AppError::Upstream(detail) => {
+                tracing::warn!(%detail, "the cluster's API failed a request");
+                ApiError::new(
+                    ErrorCode::UpstreamUnavailable,
+                    "The cluster's API could not answer this request.",
+                )
+            }
             AppError::Internal(err) => {
                 tracing::error!(error = %format!("{err:#}"), "internal error");
                 ApiError::new(
@@ -44,8 +70,11 @@ impl IntoResponse for AppError {
                 )
             }
         };
-        let status =
-            StatusCode::from_u16(body.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = match self {
+            // The same code as an unreachable upstream, with the status of a gateway timeout.
+            AppError::UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
+            _ => StatusCode::from_u16(body.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        };
         let mut response = (status, Json(body)).into_response();
         if matches!(self, AppError::Unauthenticated) {
             response

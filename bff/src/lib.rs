@@ -11,6 +11,7 @@ pub mod config;
 pub mod error;
 pub mod middleware;
 pub mod oidc;
+pub mod permissions_cache;
 pub mod routes;
 
 use config::Config;
@@ -24,6 +25,7 @@ pub struct AppState {
     pub kube: Arc<routes::kube_proxy::KubeProxy>,
     pub console_config: Arc<ConsoleConfig>,
     pub spa: Arc<routes::spa::Spa>,
+    pub permissions: Arc<routes::permissions::PermissionSettings>,
 }
 
 impl AppState {
@@ -66,8 +68,26 @@ impl AppState {
             }),
             console_config: Arc::new(console_config),
             spa: Arc::new(routes::spa::Spa::load(&config.dist_dir)?),
+            permissions: Arc::new(routes::permissions::PermissionSettings {
+                cache: Default::default(),
+                namespaces: configured_namespaces(&config.namespaces)?,
+            }),
         })
     }
+}
+
+/// `--namespaces`, trimmed and checked, so that a typo fails at start rather than never matching.
+fn configured_namespaces(given: &[String]) -> anyhow::Result<Vec<String>> {
+    let mut namespaces = Vec::new();
+    for namespace in given.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+        if !routes::permissions::is_dns_label(namespace) {
+            anyhow::bail!("--namespaces: {namespace:?} is not a Kubernetes namespace name");
+        }
+        if !namespaces.iter().any(|n| n == namespace) {
+            namespaces.push(namespace.to_string());
+        }
+    }
+    Ok(namespaces)
 }
 
 impl FromRef<AppState> for Arc<oidc::OidcVerifier> {

@@ -2,4 +2,5 @@ pub mod api;
 pub mod health;
 pub mod https_redirect;
 pub mod kube_proxy;
+pub mod permissions;
 pub mod spa;

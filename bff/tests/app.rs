@@ -52,6 +52,7 @@ fn state(dist: &std::path::Path) -> AppState {
             oidc_issuer: "https://127.0.0.1:9/dex".into(),
         }),
         spa: Arc::new(Spa::load(dist).expect("spa")),
+        permissions: Default::default(),
     }
 }
 
@@ -424,4 +425,197 @@ async fn the_kubernetes_prefix_needs_a_token_and_refuses_path_tricks() {
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let error: ApiError = serde_json::from_slice(&body(response).await).expect("shared error");
     assert_eq!(error.code, ErrorCode::PayloadTooLarge);
+}
+
+/// A stand-in issuer on loopback HTTP with the test key of server-common, so that the permission
+/// endpoints get past the bearer check; the Kubernetes API stays unreachable.
+async fn signed_in(dist: &std::path::Path) -> (AppState, String) {
+    use base64::Engine;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let issuer = format!("http://{}/dex", listener.local_addr().expect("address"));
+    let hex = include_str!("../../server-common/tests/fixtures/signing-key.modulus.hex").trim();
+    let modulus: Vec<u8> = (0..hex.len() / 2)
+        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap_or_default())
+        .collect();
+    let jwk = serde_json::json!({
+        "kty": "RSA", "kid": "test", "use": "sig", "alg": "RS256", "e": "AQAB",
+        "n": base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(modulus),
+    });
+    let discovery = serde_json::json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/auth"),
+        "token_endpoint": format!("{issuer}/token"),
+        "jwks_uri": format!("{issuer}/keys"),
+    });
+    let fake = axum::Router::new()
+        .route(
+            "/dex/.well-known/openid-configuration",
+            axum::routing::get(move || async move { axum::Json(discovery) }),
+        )
+        .route(
+            "/dex/keys",
+            axum::routing::get(
+                move || async move { axum::Json(serde_json::json!({"keys": [jwk]})) },
+            ),
+        );
+    tokio::spawn(async move { axum::serve(listener, fake).await });
+
+    let mut state = state(dist);
+    let verifier = OidcVerifier::new(
+        issuer.clone(),
+        vec!["kube-console".into()],
+        bff::oidc::http_client(None).expect("client"),
+    );
+    verifier.load().await.expect("load");
+    state.oidc = Arc::new(verifier);
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some("test".into());
+    let now = jsonwebtoken::get_current_timestamp();
+    let claims = serde_json::json!({
+        "iss": issuer, "sub": "u", "aud": "kube-console", "exp": now + 300, "iat": now,
+        "email": "developer@example.com",
+    });
+    let token = jsonwebtoken::encode(
+        &header,
+        &claims,
+        &jsonwebtoken::EncodingKey::from_rsa_pem(include_bytes!(
+            "../../server-common/tests/fixtures/signing-key.pem"
+        ))
+        .expect("key"),
+    )
+    .expect("sign");
+    (state, token)
+}
+
+fn permission_query(token: Option<&str>, body: impl Into<Body>) -> Request<Body> {
+    let mut request =
+        Request::post("/api/permissions").header(header::CONTENT_TYPE, "application/json");
+    if let Some(token) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    request.body(body.into()).expect("request")
+}
+
+async fn shared_error(response: axum::response::Response) -> ApiError {
+    serde_json::from_slice(&body(response).await).expect("shared error")
+}
+
+#[tokio::test]
+async fn permission_endpoints_need_a_token() {
+    let dir = dist();
+    let app = bff::app(state(&dir));
+    let response = send(app.clone(), permission_query(None, r#"{"checks":[]}"#)).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        shared_error(response).await.code,
+        ErrorCode::Unauthenticated
+    );
+    let response = get(app, "/api/namespaces").await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        shared_error(response).await.code,
+        ErrorCode::Unauthenticated
+    );
+}
+
+#[tokio::test]
+async fn bad_permission_queries_get_400_with_a_readable_reason() {
+    let dir = dist();
+    let (state, token) = signed_in(&dir).await;
+    let app = bff::app(state);
+    let check = |verb: &str, resource: &str, namespace: &str| serde_json::json!({"verb": verb, "group": "", "resource": resource, "namespace": namespace});
+    let too_many: Vec<_> = (0..=shared::permissions::MAX_CHECKS)
+        .map(|_| check("get", "pods", "team-a"))
+        .collect();
+    for (body, expected) in [
+        (
+            serde_json::json!({ "checks": too_many }).to_string(),
+            "At most",
+        ),
+        (
+            serde_json::json!({"checks": [check("get", "pods", "Team A")]}).to_string(),
+            "namespace",
+        ),
+        (
+            serde_json::json!({"checks": [check("*", "pods", "team-a")]}).to_string(),
+            "wildcard",
+        ),
+        (
+            serde_json::json!({"checks": [check("", "pods", "team-a")]}).to_string(),
+            "verb is empty",
+        ),
+        (
+            serde_json::json!({"checks": [check("get", "", "team-a")]}).to_string(),
+            "resource is empty",
+        ),
+        (
+            r#"{"checks": [{"verb": "get"}]"#.to_string(),
+            "not a permission query",
+        ),
+        (r#"{"checks": "#.to_string(), "not a permission query"),
+        ("not json".to_string(), "not a permission query"),
+    ] {
+        let response = send(app.clone(), permission_query(Some(&token), body.clone())).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body:.80}");
+        let error = shared_error(response).await;
+        assert_eq!(error.code, ErrorCode::BadRequest);
+        assert!(
+            error.message.contains(expected),
+            "{body:.80}: {}",
+            error.message
+        );
+    }
+    // Without a JSON content type, the same shared error.
+    let response = send(
+        app,
+        Request::post("/api/permissions")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::from(r#"{"checks":[]}"#))
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(shared_error(response).await.code, ErrorCode::BadRequest);
+}
+
+#[tokio::test]
+async fn permission_endpoints_report_an_unreachable_cluster_as_502() {
+    let dir = dist();
+    let (state, token) = signed_in(&dir).await;
+    let app = bff::app(state);
+    // Nothing to ask the apiserver: answered at once.
+    let response = send(
+        app.clone(),
+        permission_query(Some(&token), r#"{"checks":[]}"#),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let answer: shared::AccessAnswer =
+        serde_json::from_slice(&body(response).await).expect("answer");
+    assert_eq!(answer.decisions, []);
+    assert_eq!(answer.upstream_requests, 0);
+
+    let query = r#"{"checks":[{"verb":"list","resource":"configmaps","namespace":"team-a"}]}"#;
+    let response = send(app.clone(), permission_query(Some(&token), query)).await;
+    assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+    assert_eq!(
+        shared_error(response).await.code,
+        ErrorCode::UpstreamUnavailable
+    );
+
+    let response = send(
+        app,
+        Request::get("/api/namespaces")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+    assert_eq!(
+        shared_error(response).await.code,
+        ErrorCode::UpstreamUnavailable
+    );
 }
