@@ -432,6 +432,8 @@ impl Stack {
                 // A secret goes by environment, never on a command line that `ps` shows.
                 .env("BFF_OIDC_CLIENT_SECRET", &client_secret)
                 .env("BFF_COOKIE_KEY", random::hex_secret(32)?)
+                // The demo namespaces of manifests/rbac.yaml, for users who may not list namespaces.
+                .env("BFF_NAMESPACES", "team-a,team-b,shared-services")
                 .env("RUST_LOG", &options.server_log_filter),
             &log_dir,
         )?;
