@@ -3,7 +3,10 @@
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
-use shared::{ApiError, ConsoleConfig, ErrorCode, SessionToken, TokenHandoff, UserInfo};
+use shared::{
+    AccessAnswer, AccessQuery, ApiError, ConsoleConfig, ErrorCode, NamespaceChoices, SessionToken,
+    TokenHandoff, UserInfo,
+};
 
 pub async fn console_config() -> Result<ConsoleConfig, ApiError> {
     send(Request::get("/api/config")).await
@@ -12,6 +15,20 @@ pub async fn console_config() -> Result<ConsoleConfig, ApiError> {
 /// Who the token belongs to, as the BFF verified it.
 pub async fn me(token: &str) -> Result<UserInfo, ApiError> {
     send(with_bearer(Request::get("/api/me"), token)).await
+}
+
+/// May the user do these things? One request for a whole view.
+pub async fn permissions(token: &str, query: &AccessQuery) -> Result<AccessAnswer, ApiError> {
+    let request = with_bearer(Request::post("/api/permissions"), token)
+        .json(query)
+        .map_err(|_| ApiError::new(ErrorCode::Internal, "The permission check could not be sent."))?;
+    let response = request.send().await.map_err(|_| unreachable_error())?;
+    into_result(response).await
+}
+
+/// The namespaces the switcher offers this user.
+pub async fn namespaces(token: &str) -> Result<NamespaceChoices, ApiError> {
+    send(with_bearer(Request::get("/api/namespaces"), token)).await
 }
 
 /// Takes over the ID token of a login that just finished (once).

@@ -5,26 +5,94 @@ use leptos_router::{
 };
 
 use crate::{
+    kube::{ResourceType, resource_type::encode},
+    layout::{
+        namespace::{NamespaceSwitcher, provide_namespace_context},
+        sidebar::{Sidebar, provide_discovery_context},
+        theme::ThemeToggle,
+    },
     pages::{
         auth_complete_page::AuthCompletePage, auth_error_page::AuthErrorPage,
-        logged_out_page::LoggedOutPage, namespace_page::NamespacePage,
-        not_found_page::NotFoundPage, overview_page::OverviewPage,
+        logged_out_page::LoggedOutPage, not_found_page::NotFoundPage, overview_page::OverviewPage,
     },
+    resources::{detail_page::DetailPage, list_page::ListPage},
     session::{self, SessionState, expect_session, provide_session_context},
 };
+
+/// Where a resource kind lives in the app's routes: "core" stands for the core group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KindRoute {
+    pub group: String,
+    pub version: String,
+    pub resource: String,
+}
+
+impl KindRoute {
+    pub fn of(ty: &ResourceType) -> Self {
+        KindRoute {
+            group: ty.group_segment().to_string(),
+            version: ty.version.clone(),
+            resource: ty.resource.clone(),
+        }
+    }
+
+    pub fn matches(&self, ty: &ResourceType) -> bool {
+        *self == KindRoute::of(ty)
+    }
+}
 
 /// Every page of the app, and the one place that knows their paths.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Page {
     Overview,
-    Namespace(String),
+    /// A kind's list, in a namespace or (cluster-scoped kinds) cluster-wide.
+    List {
+        kind: KindRoute,
+        namespace: Option<String>,
+    },
+    Detail {
+        kind: KindRoute,
+        namespace: Option<String>,
+        name: String,
+    },
 }
 
 impl Page {
+    pub fn list(ty: &ResourceType, namespace: Option<&str>) -> Self {
+        Page::List {
+            kind: KindRoute::of(ty),
+            namespace: namespace.map(str::to_string),
+        }
+    }
+
+    pub fn detail(ty: &ResourceType, namespace: Option<&str>, name: &str) -> Self {
+        Page::Detail {
+            kind: KindRoute::of(ty),
+            namespace: namespace.map(str::to_string),
+            name: name.to_string(),
+        }
+    }
+
     pub fn path(&self) -> String {
+        let kind_path = |kind: &KindRoute, namespace: &Option<String>| {
+            let KindRoute {
+                group,
+                version,
+                resource,
+            } = kind;
+            match namespace {
+                Some(ns) => format!("/ns/{}/{group}/{version}/{resource}", encode(ns)),
+                None => format!("/cluster/{group}/{version}/{resource}"),
+            }
+        };
         match self {
             Page::Overview => "/".to_string(),
-            Page::Namespace(name) => format!("/namespaces/{name}"),
+            Page::List { kind, namespace } => kind_path(kind, namespace),
+            Page::Detail {
+                kind,
+                namespace,
+                name,
+            } => format!("{}/{}", kind_path(kind, namespace), encode(name)),
         }
     }
 }
@@ -32,30 +100,54 @@ impl Page {
 #[component]
 pub fn App() -> impl IntoView {
     let session = provide_session_context();
+    provide_console_contexts(session.is_active());
     let path = window().location().pathname().unwrap_or_default();
     let public = session::is_public_route(&path);
     if !public {
         session.start();
     }
+    let active = move || matches!(session.state.get(), SessionState::Active(_));
     view! {
         <Router>
+            <a class="skip-link" href="#main">"Skip to content"</a>
             <header class="topbar">
                 <A href=Page::Overview.path() attr:class="brand">"Kubernetes Console"</A>
+                <Show when=move || active() && !public>
+                    <NamespaceSwitcher />
+                </Show>
                 <span class="spacer"></span>
+                <ThemeToggle />
                 <UserMenu />
             </header>
-            <main class="content">
-                <Routes fallback=NotFoundPage>
-                    <Route path=path!("/auth/complete") view=AuthCompletePage />
-                    <Route path=path!("/auth/error") view=AuthErrorPage />
-                    <Route path=path!("/logged-out") view=LoggedOutPage />
-                    <Route path=path!("/") view=|| view! { <Protected><OverviewPage /></Protected> } />
-                    <Route
-                        path=path!("/namespaces/:namespace")
-                        view=|| view! { <Protected><NamespacePage /></Protected> }
-                    />
-                </Routes>
-            </main>
+            <div class="layout">
+                <Show when=move || active() && !public>
+                    <Sidebar />
+                </Show>
+                <main class="content" id="main">
+                    <Routes fallback=NotFoundPage>
+                        <Route path=path!("/auth/complete") view=AuthCompletePage />
+                        <Route path=path!("/auth/error") view=AuthErrorPage />
+                        <Route path=path!("/logged-out") view=LoggedOutPage />
+                        <Route path=path!("/") view=|| view! { <Protected><OverviewPage /></Protected> } />
+                        <Route
+                            path=path!("/ns/:namespace/:group/:version/:resource")
+                            view=|| view! { <Protected><ListPage /></Protected> }
+                        />
+                        <Route
+                            path=path!("/ns/:namespace/:group/:version/:resource/:name")
+                            view=|| view! { <Protected><DetailPage /></Protected> }
+                        />
+                        <Route
+                            path=path!("/cluster/:group/:version/:resource")
+                            view=|| view! { <Protected><ListPage /></Protected> }
+                        />
+                        <Route
+                            path=path!("/cluster/:group/:version/:resource/:name")
+                            view=|| view! { <Protected><DetailPage /></Protected> }
+                        />
+                    </Routes>
+                </main>
+            </div>
         </Router>
     }
 }
@@ -97,4 +189,10 @@ fn UserMenu() -> impl IntoView {
         }
         _ => ().into_any(),
     }
+}
+
+/// Contexts every console page relies on, created once per tab.
+fn provide_console_contexts(active: Memo<bool>) {
+    provide_namespace_context(active);
+    provide_discovery_context(active);
 }

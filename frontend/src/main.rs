@@ -1,8 +1,13 @@
 mod api;
 mod app;
+mod kube;
 mod kubeconfig;
+mod layout;
 mod pages;
+mod permissions;
+mod resources;
 mod session;
+mod util;
 
 fn main() {
     console_error_panic_hook::set_once();

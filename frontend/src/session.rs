@@ -42,6 +42,13 @@ pub fn provide_session_context() -> Session {
     session
 }
 
+impl Session {
+    /// True while the session is confirmed; changes only on login and logout, not on renewal.
+    pub fn is_active(self) -> Memo<bool> {
+        Memo::new(move |_| matches!(self.state.get(), SessionState::Active(_)))
+    }
+}
+
 pub fn expect_session() -> Session {
     expect_context::<Session>()
 }
@@ -73,6 +80,13 @@ fn current_route() -> String {
 pub fn log_in(return_to: &str) {
     let encoded: String = js_sys::encode_uri_component(return_to).into();
     go_to(&format!("/auth/login?return_to={encoded}"));
+}
+
+/// The cluster refused the token (it expired, or the issuer's keys changed): log in again and
+/// come back to the same route.
+pub fn expect_session_ended() {
+    SessionStorage::delete(TOKEN_KEY);
+    log_in(&current_route());
 }
 
 /// Paths that work without a session: the end of a login, its failures, and the logged-out page.

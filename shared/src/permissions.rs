@@ -52,7 +52,7 @@ impl AccessCheck {
         };
         match &self.namespace {
             Some(namespace) => format!("{} {resource} in {namespace}", self.verb),
-            None => format!("{} {resource} in all namespaces", self.verb),
+            None => format!("{} {resource}", self.verb),
         }
     }
 }

@@ -1,0 +1,120 @@
+//! The current namespace, shared by the sidebar, the switcher and the pages, and remembered
+//! across reloads. The choices come from the BFF: every namespace when the user may list them,
+//! otherwise the ones the user's roles grant something in.
+
+use gloo_storage::{LocalStorage, Storage};
+use leptos::prelude::*;
+use leptos_router::hooks::{use_location, use_navigate};
+use shared::{ApiError, ErrorCode, NamespaceChoices};
+
+use crate::{api, session};
+
+const NAMESPACE_KEY: &str = "kc.namespace";
+
+#[derive(Clone, Copy)]
+pub struct NamespaceContext {
+    pub current: RwSignal<String>,
+    pub choices: LocalResource<Result<NamespaceChoices, ApiError>>,
+}
+
+pub fn provide_namespace_context(active: Memo<bool>) -> NamespaceContext {
+    let stored = LocalStorage::get::<String>(NAMESPACE_KEY).unwrap_or_else(|_| "default".into());
+    let context = NamespaceContext {
+        current: RwSignal::new(stored),
+        choices: LocalResource::new(move || {
+            let active = active.get();
+            async move {
+            if !active {
+                return Err(ApiError::new(ErrorCode::Unauthenticated, "You are not logged in."));
+            }
+            let token = session::stored_token()
+                .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "You are not logged in."))?;
+            api::namespaces(&token).await
+        }}),
+    };
+    Effect::new(move |_| {
+        let _ = LocalStorage::set(NAMESPACE_KEY, context.current.get());
+    });
+    // A remembered namespace the user has no business in: start in the first one they have.
+    Effect::new(move |_| {
+        if let Some(Ok(choices)) = context.choices.get() {
+            let current = context.current.get_untracked();
+            if !choices.complete && !choices.namespaces.contains(&current) {
+                if let Some(first) = choices.namespaces.first() {
+                    context.current.set(first.clone());
+                }
+            }
+        }
+    });
+    provide_context(context);
+    context
+}
+
+pub fn expect_namespace() -> NamespaceContext {
+    expect_context::<NamespaceContext>()
+}
+
+/// The same page in another namespace: a namespaced route keeps its kind, others stay put.
+fn route_in(path: &str, namespace: &str) -> Option<String> {
+    let rest = path.strip_prefix("/ns/")?;
+    let mut segments = rest.split('/').skip(1);
+    let (group, version, resource) = (segments.next()?, segments.next()?, segments.next()?);
+    Some(format!("/ns/{namespace}/{group}/{version}/{resource}"))
+}
+
+#[component]
+pub fn NamespaceSwitcher() -> impl IntoView {
+    let context = expect_namespace();
+    let location = use_location();
+    let navigate = use_navigate();
+    let change = move |event: leptos::ev::Event| {
+        let namespace = event_target_value(&event);
+        context.current.set(namespace.clone());
+        if let Some(route) = route_in(&location.pathname.get_untracked(), &namespace) {
+            navigate(&route, Default::default());
+        }
+    };
+    view! {
+        <label class="namespace-switcher">
+            <span>"Namespace"</span>
+            <Suspense fallback=|| view! { <select disabled=true><option>"…"</option></select> }>
+                {move || { let change = change.clone(); Suspend::new(async move {
+                    match context.choices.await {
+                        Ok(choices) => {
+                            let mut names = choices.namespaces.clone();
+                            let current = context.current.get();
+                            if !names.contains(&current) {
+                                names.insert(0, current.clone());
+                            }
+                            view! {
+                                <select data-testid="namespace-switcher" on:change=change
+                                    prop:value=move || context.current.get()>
+                                    {names.into_iter().map(|name| {
+                                        let selected = name == current;
+                                        view! { <option value=name.clone() selected=selected>{name.clone()}</option> }
+                                    }).collect_view()}
+                                </select>
+                            }.into_any()
+                        }
+                        Err(error) => view! {
+                            <span class="error" role="alert">{error.message}</span>
+                        }.into_any(),
+                    }
+                })}}
+            </Suspense>
+        </label>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn switching_keeps_the_kind_and_leaves_the_object() {
+        assert_eq!(
+            super::route_in("/ns/team-a/core/v1/configmaps/app", "team-b").as_deref(),
+            Some("/ns/team-b/core/v1/configmaps")
+        );
+        assert_eq!(super::route_in("/", "team-b"), None);
+        assert_eq!(super::route_in("/cluster/core/v1/namespaces", "team-b"), None);
+    }
+}

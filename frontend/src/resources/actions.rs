@@ -1,0 +1,87 @@
+//! Delete (with confirmation) and scale. Shown only when permitted; a 403 from the apiserver
+//! is still shown plainly if it comes.
+
+use gloo_net::http::Method;
+use leptos::{prelude::*, task::spawn_local};
+use serde_json::json;
+
+use crate::kube::{ResourceType, client};
+
+#[component]
+pub fn DeleteButton(
+    ty: ResourceType,
+    namespace: Option<String>,
+    name: String,
+    on_deleted: Callback<()>,
+) -> impl IntoView {
+    let confirming = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let path = ty.object_path(namespace.as_deref(), &name);
+    let question = format!("Delete {} {name}? This cannot be undone.", ty.kind.to_lowercase());
+    let confirm = move |_| {
+        let path = path.clone();
+        busy.set(true);
+        spawn_local(async move {
+            match client::delete(&path).await {
+                Ok(()) => {
+                    confirming.set(false);
+                    on_deleted.run(());
+                }
+                Err(e) => error.set(Some(e.describe())),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <button type="button" class="danger" data-testid="delete" on:click=move |_| confirming.set(true)>"Delete"</button>
+        <Show when=move || confirming.get()>
+            <div class="confirm" role="alertdialog" aria-label="Confirm deletion" data-testid="confirm-delete">
+                <p>{question.clone()}</p>
+                <button type="button" class="danger" data-testid="confirm-delete-button" on:click=confirm.clone()
+                    disabled=move || busy.get()>"Yes, delete"</button>
+                <button type="button" class="secondary" on:click=move |_| confirming.set(false)>"Cancel"</button>
+            </div>
+        </Show>
+        {move || error.get().map(|message| view! { <p class="error" role="alert">{message}</p> })}
+    }
+}
+
+#[component]
+pub fn ScaleControl(
+    ty: ResourceType,
+    namespace: Option<String>,
+    name: String,
+    replicas: i64,
+) -> impl IntoView {
+    let wanted = RwSignal::new(replicas.to_string());
+    let error = RwSignal::new(None::<String>);
+    let path = format!("{}/scale", ty.object_path(namespace.as_deref(), &name));
+    let scale = move |_| {
+        let Ok(count) = wanted.get_untracked().trim().parse::<u32>() else {
+            error.set(Some("Replicas must be a whole number, 0 or more.".into()));
+            return;
+        };
+        error.set(None);
+        let path = path.clone();
+        spawn_local(async move {
+            let patch = json!({"spec": {"replicas": count}});
+            if let Err(e) =
+                client::send_json(Method::PATCH, &path, "application/merge-patch+json", &patch).await
+            {
+                error.set(Some(e.describe()));
+            }
+        });
+    };
+    view! {
+        <span class="scale">
+            <label>
+                "Replicas "
+                <input type="number" min="0" data-testid="replicas" prop:value=move || wanted.get()
+                    on:input=move |ev| wanted.set(event_target_value(&ev)) />
+            </label>
+            <button type="button" data-testid="scale" on:click=scale>"Scale"</button>
+        </span>
+        {move || error.get().map(|message| view! { <p class="error" role="alert">{message}</p> })}
+    }
+}

@@ -1,0 +1,355 @@
+//! One object: metadata, spec and status, its events, related objects and its YAML, kept current
+//! by a watch on the object (field selector on its name); edit, scale and delete where permitted.
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use leptos_router::{components::A, hooks::use_navigate};
+use serde_json::Value;
+
+use crate::{
+    app::Page,
+    kube::{
+        ResourceType,
+        reflector::{self, Item, Mode, Phase, Source},
+        resource_type::encode,
+    },
+    layout::sidebar::expect_discovery,
+    permissions::{WhyHidden, permissions_for},
+    resources::{
+        RouteTarget,
+        actions::{DeleteButton, ScaleControl},
+        editor::{EditTarget, YamlEditor},
+        list_page::action_checks,
+        resolve_kind, use_route_target,
+    },
+    util,
+};
+
+#[component]
+pub fn DetailPage() -> impl IntoView {
+    let target = use_route_target();
+    move || match resolve_kind(&target.get()) {
+        None => view! { <p class="loading">"Loading…"</p> }.into_any(),
+        Some(Err(message)) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
+        Some(Ok(ty)) => view! { <ObjectView ty=ty target=target.get() /> }.into_any(),
+    }
+}
+
+fn to_yaml(value: &Value) -> String {
+    serde_yaml::to_string(value).unwrap_or_else(|_| value.to_string())
+}
+
+/// The object as the editor gets it: without managedFields (noise) and status (not editable).
+fn editable_yaml(object: &Value) -> String {
+    let mut object = object.clone();
+    if let Some(map) = object.as_object_mut() {
+        map.remove("status");
+    }
+    to_yaml(&object)
+}
+
+fn field_selector(name: &str) -> String {
+    format!("fieldSelector={}", encode(&format!("metadata.name={name}")))
+}
+
+#[component]
+fn ObjectView(ty: ResourceType, target: RouteTarget) -> impl IntoView {
+    let namespace = target.namespace.clone().filter(|_| ty.namespaced);
+    let name = target.name.clone().unwrap_or_default();
+    let state = reflector::reflect(Source {
+        path: ty.collection_path(namespace.as_deref()),
+        query: field_selector(&name),
+        mode: Mode::Objects,
+    });
+    let object = Memo::new(move |_| {
+        state.with(|s| s.items.values().next().map(|item: &Arc<Item>| item.object.clone()))
+    });
+    let phase = Memo::new(move |_| state.with(|s| s.phase.clone()));
+    let checks = action_checks(&ty, namespace.as_deref());
+    let permissions = permissions_for({
+        let checks = checks.clone();
+        move || checks.clone()
+    });
+    let editing = RwSignal::new(false);
+    let navigate = use_navigate();
+    let list_path = Page::list(&ty, namespace.as_deref()).path();
+    let heading = format!("{} {name}", ty.kind);
+
+    let actions = {
+        let (ty, namespace, name) = (ty.clone(), namespace.clone(), name.clone());
+        move || {
+            let (ty, namespace, name) = (ty.clone(), namespace.clone(), name.clone());
+            let checks = checks.clone();
+            let navigate = navigate.clone();
+            let list_path = list_path.clone();
+            Suspend::new(async move {
+                let Ok(p) = permissions.await else {
+                    return view! { <p class="error" role="alert">"The console could not check your permissions."</p> }.into_any();
+                };
+                let can_update = ty.supports("update") && p.allows(&checks[1]);
+                let can_delete = ty.supports("delete") && p.allows(&checks[2]);
+                let can_scale = checks.get(3).is_some_and(|c| p.allows(c));
+                let replicas = object
+                    .get_untracked()
+                    .and_then(|o| o.pointer("/spec/replicas").and_then(Value::as_i64))
+                    .unwrap_or(1);
+                let on_deleted = Callback::new(move |_| navigate(&list_path, Default::default()));
+                view! {
+                    <div class="toolbar" data-testid="object-actions">
+                        {can_update.then(|| view! {
+                            <button type="button" data-testid="edit" on:click=move |_| editing.set(true)>"Edit YAML"</button>
+                        })}
+                        {can_scale.then(|| view! { <ScaleControl ty=ty.clone() namespace=namespace.clone() name=name.clone() replicas=replicas /> })}
+                        {can_delete.then(|| view! { <DeleteButton ty=ty.clone() namespace=namespace.clone() name=name.clone() on_deleted=on_deleted /> })}
+                        <WhyHidden permissions=p.clone() />
+                    </div>
+                }.into_any()
+            })
+        }
+    };
+
+    let body = {
+        let (ty, namespace, name) = (ty.clone(), namespace.clone(), name.clone());
+        move || {
+            let (ty, namespace, name) = (ty.clone(), namespace.clone(), name.clone());
+            match (object.get(), phase.get()) {
+                (Some(object), _) => {
+                    if editing.get() {
+                        view! {
+                            <YamlEditor
+                                target=EditTarget::Edit { ty, namespace, name }
+                                initial=editable_yaml(&object)
+                                on_done=Callback::new(move |_| editing.set(false))
+                                on_cancel=Callback::new(move |_| editing.set(false))
+                            />
+                        }.into_any()
+                    } else {
+                        view! { <ObjectSections ty=ty namespace=namespace object=object /> }.into_any()
+                    }
+                }
+                (None, Phase::Current) => view! {
+                    <p class="empty" data-testid="object-missing">"This object does not exist (any more)."</p>
+                }.into_any(),
+                (None, Phase::Failed(error)) => view! {
+                    <p class="error" role="alert" data-testid="object-error">{error.describe()}</p>
+                }.into_any(),
+                (None, _) => view! { <p class="loading">"Loading…"</p> }.into_any(),
+            }
+        }
+    };
+
+    view! {
+        <h1 data-testid="object-title">{heading}</h1>
+        <Suspense fallback=|| ()>{actions}</Suspense>
+        {body}
+    }
+}
+
+#[component]
+fn ObjectSections(ty: ResourceType, namespace: Option<String>, object: Value) -> impl IntoView {
+    let text = |pointer: &str| {
+        object
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let pairs = |pointer: &str| -> Vec<(String, String)> {
+        object
+            .pointer(pointer)
+            .and_then(Value::as_object)
+            .map(|map| {
+                map.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_string)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let created = text("/metadata/creationTimestamp");
+    let spec = object.get("spec").or_else(|| object.get("data")).map(to_yaml);
+    let spec_title = if object.get("spec").is_some() { "Spec" } else { "Data" };
+    let status = object.get("status").map(to_yaml);
+    let name = text("/metadata/name");
+    view! {
+        <section aria-labelledby="metadata-heading">
+            <h2 id="metadata-heading">"Metadata"</h2>
+            <dl class="meta">
+                <dt>"Name"</dt><dd data-testid="object-name">{name.clone()}</dd>
+                {namespace.clone().map(|ns| view! { <dt>"Namespace"</dt><dd>{ns}</dd> })}
+                <dt>"Created"</dt><dd>{format!("{created} ({} ago)", util::age(&created))}</dd>
+                <dt>"UID"</dt><dd><code>{text("/metadata/uid")}</code></dd>
+                <dt>"Resource version"</dt><dd data-testid="resource-version">{text("/metadata/resourceVersion")}</dd>
+            </dl>
+            <KeyValues title="Labels" pairs=pairs("/metadata/labels") />
+            <KeyValues title="Annotations" pairs=pairs("/metadata/annotations") />
+        </section>
+        {spec.map(|yaml| view! {
+            <section><h2>{spec_title}</h2><pre class="yaml" data-testid="object-spec">{yaml}</pre></section>
+        })}
+        {status.map(|yaml| view! {
+            <section><h2>"Status"</h2><pre class="yaml">{yaml}</pre></section>
+        })}
+        <Related ty=ty.clone() namespace=namespace.clone() object=object.clone() />
+        {namespace.clone().map(|ns| view! { <Events namespace=ns name=name.clone() kind=ty.kind.clone() /> })}
+        <section>
+            <details>
+                <summary>"YAML"</summary>
+                <pre class="yaml" data-testid="object-yaml">{to_yaml(&object)}</pre>
+            </details>
+        </section>
+    }
+}
+
+#[component]
+fn KeyValues(title: &'static str, pairs: Vec<(String, String)>) -> impl IntoView {
+    (!pairs.is_empty()).then(|| {
+        view! {
+            <h3>{title}</h3>
+            <ul class="pairs">
+                {pairs.into_iter().map(|(k, v)| view! { <li><code>{k}</code> " = " <span>{v}</span></li> }).collect_view()}
+            </ul>
+        }
+    })
+}
+
+/// Events about this object, kept current by their own watch.
+#[component]
+fn Events(namespace: String, name: String, kind: String) -> impl IntoView {
+    let selector = format!("involvedObject.name={name},involvedObject.kind={kind}");
+    let state = reflector::reflect(Source {
+        path: format!("/api/v1/namespaces/{}/events", encode(&namespace)),
+        query: format!("fieldSelector={}", encode(&selector)),
+        mode: Mode::Objects,
+    });
+    let rows = move || {
+        state.with(|s| {
+            let mut events: Vec<Arc<Item>> = s.items.values().cloned().collect();
+            events.sort_by(|a, b| b.created.cmp(&a.created));
+            events
+        })
+    };
+    view! {
+        <section>
+            <h2>"Events"</h2>
+            {move || match state.with(|s| s.phase.clone()) {
+                Phase::Failed(error) => view! { <p class="muted">{error.describe()}</p> }.into_any(),
+                _ if state.with(|s| s.items.is_empty()) => view! { <p class="muted">"No events."</p> }.into_any(),
+                _ => view! {
+                    <table class="plain">
+                        <thead><tr><th scope="col">"Type"</th><th scope="col">"Reason"</th><th scope="col">"Age"</th><th scope="col">"Message"</th></tr></thead>
+                        <tbody>
+                            {rows().into_iter().map(|event| {
+                                let o = &event.object;
+                                let get = |k: &str| o.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+                                view! { <tr><td>{get("type")}</td><td>{get("reason")}</td><td>{util::age(&event.created)}</td><td>{get("message")}</td></tr> }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any(),
+            }}
+        </section>
+    }
+}
+
+/// Owners (from ownerReferences) and, for workloads and services, the pods they select.
+#[component]
+fn Related(ty: ResourceType, namespace: Option<String>, object: Value) -> impl IntoView {
+    let discovery = expect_discovery();
+    let owners: Vec<(String, String, String)> = object
+        .pointer("/metadata/ownerReferences")
+        .and_then(Value::as_array)
+        .map(|refs| {
+            refs.iter()
+                .map(|r| {
+                    let get = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+                    (get("apiVersion"), get("kind"), get("name"))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let selector = object
+        .pointer("/spec/selector/matchLabels")
+        .or_else(|| (ty.kind == "Service").then(|| object.pointer("/spec/selector")).flatten())
+        .and_then(Value::as_object)
+        .filter(|labels| !labels.is_empty())
+        .map(|labels| {
+            labels
+                .iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                .collect::<Vec<_>>()
+                .join(",")
+        });
+    let owner_links = {
+        let namespace = namespace.clone();
+        move || {
+            let types = discovery.types.get().and_then(Result::ok).unwrap_or_default();
+            owners
+                .clone()
+                .into_iter()
+                .map(|(api_version, kind, name)| {
+                    let owner_ty = types.iter().find(|t| t.kind == kind && t.api_version() == api_version);
+                    match owner_ty {
+                        Some(t) => {
+                            let href = Page::detail(t, namespace.as_deref().filter(|_| t.namespaced), &name).path();
+                            view! { <li>"Owned by " {kind} " " <A href=href>{name}</A></li> }.into_any()
+                        }
+                        None => view! { <li>"Owned by " {kind} " " {name}</li> }.into_any(),
+                    }
+                })
+                .collect_view()
+        }
+    };
+    view! {
+        <section>
+            <h2>"Related"</h2>
+            <ul class="related">{owner_links}</ul>
+            {match (selector, namespace) {
+                (Some(selector), Some(ns)) if ty.kind != "Pod" => Some(view! { <SelectedPods namespace=ns selector=selector /> }),
+                _ => None,
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn SelectedPods(namespace: String, selector: String) -> impl IntoView {
+    let state = reflector::reflect(Source {
+        path: format!("/api/v1/namespaces/{}/pods", encode(&namespace)),
+        query: format!("labelSelector={}", encode(&selector)),
+        mode: Mode::Objects,
+    });
+    let pods_ty = ResourceType {
+        group: String::new(),
+        version: "v1".into(),
+        resource: "pods".into(),
+        kind: "Pod".into(),
+        namespaced: true,
+        verbs: vec![],
+        subresources: vec![],
+    };
+    move || match state.with(|s| s.phase.clone()) {
+        Phase::Failed(error) => view! { <p class="muted">{format!("Pods: {}", error.describe())}</p> }.into_any(),
+        _ => {
+            let mut pods: Vec<(String, String)> = state.with(|s| {
+                s.items
+                    .values()
+                    .map(|p| (p.name.clone(), p.object.pointer("/status/phase").and_then(Value::as_str).unwrap_or("Pending").to_string()))
+                    .collect()
+            });
+            pods.sort();
+            if pods.is_empty() {
+                view! { <p class="muted">{format!("No pods match {selector}.")}</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="related">
+                        {pods.into_iter().map(|(name, phase)| {
+                            let href = Page::detail(&pods_ty, Some(&namespace), &name).path();
+                            view! { <li>"Pod " <A href=href>{name}</A> " " <span class="muted">{phase}</span></li> }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }
+        }
+    }
+}

@@ -1,0 +1,280 @@
+//! Create and edit as YAML. The text is checked here (syntax, kind, namespace), then by the
+//! apiserver with a server-side dry run, and only then applied. Errors are listed next to the
+//! text and marked on their line; the text is never lost when something fails.
+
+use gloo_net::http::Method;
+use leptos::{prelude::*, task::spawn_local};
+use serde_json::Value;
+
+use crate::kube::{KubeError, ResourceType, client};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum EditTarget {
+    Create {
+        ty: ResourceType,
+        namespace: Option<String>,
+    },
+    Edit {
+        ty: ResourceType,
+        namespace: Option<String>,
+        name: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EditorError {
+    /// 1-based line the error belongs to, when it can be placed.
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+/// The line of a field path the apiserver names ("metadata.name", "spec.containers[0].image").
+pub fn line_of_field(text: &str, field: &str) -> Option<usize> {
+    let segments: Vec<&str> = field
+        .split('.')
+        .map(|s| s.split('[').next().unwrap_or(s))
+        .filter(|s| !s.is_empty())
+        .collect();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut start = 0;
+    let mut min_indent = 0;
+    let mut found = None;
+    for segment in segments {
+        let hit = lines.iter().enumerate().skip(start).find(|(_, line)| {
+            let trimmed = line.trim_start();
+            let indent = line.len() - trimmed.len();
+            let key = trimmed.trim_start_matches("- ");
+            indent >= min_indent
+                && (key.starts_with(&format!("{segment}:"))
+                    || key.starts_with(&format!("\"{segment}\":")))
+        });
+        match hit {
+            Some((index, line)) => {
+                found = Some(index + 1);
+                start = index + 1;
+                min_indent = line.len() - line.trim_start().len() + 1;
+            }
+            None => break,
+        }
+    }
+    found
+}
+
+/// Parses and checks the manifest against the view it is applied in.
+pub fn parse_manifest(text: &str, target: &EditTarget) -> Result<Value, Vec<EditorError>> {
+    let one = |line, message: String| vec![EditorError { line, message }];
+    let mut manifest: Value = serde_yaml::from_str(text).map_err(|error| {
+        one(
+            error.location().map(|l| l.line()),
+            format!("This is not valid YAML: {error}"),
+        )
+    })?;
+    let (ty, namespace, name) = match target {
+        EditTarget::Create { ty, namespace } => (ty, namespace, None),
+        EditTarget::Edit { ty, namespace, name } => (ty, namespace, Some(name)),
+    };
+    let Some(object) = manifest.as_object_mut() else {
+        return Err(one(Some(1), "The manifest must be a mapping (an object).".into()));
+    };
+    let field = |key: &str| object.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
+    if field("kind") != ty.kind {
+        return Err(one(
+            line_of_field(text, "kind").or(Some(1)),
+            format!("kind must be {} here.", ty.kind),
+        ));
+    }
+    if field("apiVersion") != ty.api_version() {
+        return Err(one(
+            line_of_field(text, "apiVersion").or(Some(1)),
+            format!("apiVersion must be {} here.", ty.api_version()),
+        ));
+    }
+    let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return Err(one(None, "The manifest needs metadata with a name.".into()));
+    };
+    if let (true, Some(ns)) = (ty.namespaced, namespace) {
+        match metadata.get("namespace").and_then(Value::as_str) {
+            None => {
+                metadata.insert("namespace".into(), Value::String(ns.clone()));
+            }
+            Some(given) if given != ns => {
+                return Err(one(
+                    line_of_field(text, "metadata.namespace"),
+                    format!("This view is namespace {ns}; the manifest says {given}."),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(name) = name {
+        if metadata.get("name").and_then(Value::as_str) != Some(name) {
+            return Err(one(
+                line_of_field(text, "metadata.name"),
+                format!("Editing cannot rename: the name must stay {name}."),
+            ));
+        }
+    }
+    Ok(manifest)
+}
+
+/// The apiserver's refusal, with each cause on its line where it can be placed.
+pub fn errors_from(text: &str, error: &KubeError) -> Vec<EditorError> {
+    let mut errors = vec![EditorError {
+        line: None,
+        message: error.describe(),
+    }];
+    errors.extend(error.causes.iter().map(|cause| EditorError {
+        line: line_of_field(text, &cause.field),
+        message: if cause.field.is_empty() {
+            cause.message.clone()
+        } else {
+            format!("{}: {}", cause.field, cause.message)
+        },
+    }));
+    errors
+}
+
+async fn apply(target: &EditTarget, manifest: &Value, dry_run: bool) -> Result<Value, KubeError> {
+    let query = if dry_run {
+        "?fieldManager=kube-console&dryRun=All"
+    } else {
+        "?fieldManager=kube-console"
+    };
+    match target {
+        EditTarget::Create { ty, namespace } => {
+            let path = format!("{}{query}", ty.collection_path(namespace.as_deref()));
+            client::send_json(Method::POST, &path, client::JSON, manifest).await
+        }
+        EditTarget::Edit { ty, namespace, name } => {
+            let path = format!("{}{query}", ty.object_path(namespace.as_deref(), name));
+            client::send_json(Method::PUT, &path, client::JSON, manifest).await
+        }
+    }
+}
+
+#[component]
+pub fn YamlEditor(
+    target: EditTarget,
+    initial: String,
+    on_done: Callback<Value>,
+    on_cancel: Callback<()>,
+) -> impl IntoView {
+    let text = RwSignal::new(initial);
+    let errors = RwSignal::new(Vec::<EditorError>::new());
+    let busy = RwSignal::new(None::<&'static str>);
+    let textarea = NodeRef::<leptos::html::Textarea>::new();
+    let gutter = NodeRef::<leptos::html::Pre>::new();
+    let (verb, label) = match &target {
+        EditTarget::Create { ty, .. } => ("Create", format!("New {} (YAML)", ty.kind)),
+        EditTarget::Edit { name, .. } => ("Save", format!("{name} (YAML)")),
+    };
+    let target = StoredValue::new(target);
+    let section_label = label.clone();
+
+    let submit = move |_| {
+        let source = text.get_untracked();
+        let target = target.get_value();
+        let manifest = match parse_manifest(&source, &target) {
+            Ok(manifest) => manifest,
+            Err(found) => {
+                errors.set(found);
+                return;
+            }
+        };
+        errors.set(Vec::new());
+        spawn_local(async move {
+            busy.set(Some("Checking with the cluster (dry run)…"));
+            if let Err(error) = apply(&target, &manifest, true).await {
+                busy.set(None);
+                errors.set(errors_from(&source, &error));
+                return;
+            }
+            busy.set(Some("Applying…"));
+            match apply(&target, &manifest, false).await {
+                Ok(applied) => {
+                    busy.set(None);
+                    on_done.run(applied);
+                }
+                Err(error) => {
+                    busy.set(None);
+                    errors.set(errors_from(&source, &error));
+                }
+            }
+        });
+    };
+    let go_to_line = move |line: usize| {
+        let Some(area) = textarea.get_untracked() else { return };
+        let source = text.get_untracked();
+        let start: usize = source.lines().take(line.saturating_sub(1)).map(|l| l.len() + 1).sum();
+        let end = start + source.lines().nth(line.saturating_sub(1)).map_or(0, str::len);
+        let _ = area.focus();
+        let _ = area.set_selection_range(start as u32, end as u32);
+    };
+    let sync_gutter = move |_| {
+        if let (Some(area), Some(gutter)) = (textarea.get_untracked(), gutter.get_untracked()) {
+            gutter.set_scroll_top(area.scroll_top());
+        }
+    };
+    let gutter_lines = move || {
+        let marked: Vec<usize> = errors.with(|e| e.iter().filter_map(|e| e.line).collect());
+        let count = text.with(|t| t.lines().count().max(1));
+        (1..=count)
+            .map(|line| {
+                let bad = marked.contains(&line);
+                view! { <span class:bad=bad>{if bad { format!("● {line}\n") } else { format!("{line}\n") }}</span> }
+            })
+            .collect_view()
+    };
+    view! {
+        <section class="editor" aria-label=section_label>
+            <div class="editor-body">
+                <pre class="gutter" aria-hidden="true" node_ref=gutter>{gutter_lines}</pre>
+                <textarea node_ref=textarea data-testid="yaml-editor" aria-label=label spellcheck="false"
+                    rows="18" prop:value=move || text.get()
+                    on:input=move |ev| text.set(event_target_value(&ev))
+                    on:scroll=sync_gutter
+                    aria-invalid=move || (!errors.with(Vec::is_empty)).to_string()></textarea>
+            </div>
+            {move || {
+                let list = errors.get();
+                (!list.is_empty()).then(|| view! {
+                    <ul class="editor-errors" role="alert" data-testid="editor-errors">
+                        {list.into_iter().map(|error| match error.line {
+                            Some(line) => view! {
+                                <li>
+                                    <button type="button" class="link" on:click=move |_| go_to_line(line)>
+                                        {format!("Line {line}")}
+                                    </button>
+                                    ": " {error.message}
+                                </li>
+                            }.into_any(),
+                            None => view! { <li>{error.message}</li> }.into_any(),
+                        }).collect_view()}
+                    </ul>
+                })
+            }}
+            <div class="editor-actions">
+                <button type="button" data-testid="editor-apply" on:click=submit disabled=move || busy.get().is_some()>{verb}</button>
+                <button type="button" class="secondary" on:click=move |_| on_cancel.run(())>"Cancel"</button>
+                {move || busy.get().map(|stage| view! { <span class="loading" aria-live="polite">{stage}</span> })}
+            </div>
+        </section>
+    }
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MANIFEST: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Bad_Name\n  labels:\n    name: x\ndata:\n  key: value\n";
+
+    #[test]
+    fn fields_the_apiserver_names_find_their_line() {
+        assert_eq!(line_of_field(MANIFEST, "metadata.name"), Some(4));
+        assert_eq!(line_of_field(MANIFEST, "metadata.labels.name"), Some(6));
+        assert_eq!(line_of_field(MANIFEST, "data[key]"), Some(7));
+        assert_eq!(line_of_field(MANIFEST, "kind"), Some(2));
+        assert_eq!(line_of_field(MANIFEST, "spec.replicas"), None);
+    }
+}
