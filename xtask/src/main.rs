@@ -230,6 +230,8 @@ async fn bench(root: &Path) -> anyhow::Result<()> {
         "e2e",
         "--bin",
         "proxy-bench",
+        "--bin",
+        "console-bench",
     ]))?;
     step("starting the stack (optimised servers)");
     let (stack, description_file) = start_stack(
@@ -239,8 +241,12 @@ async fn bench(root: &Path) -> anyhow::Result<()> {
         "warn",
     )
     .await?;
-    step("benchmark");
-    let result = run(Command::new(root.join("target/server/proxy-bench")).arg(&description_file));
+    step("benchmark: the BFF's proxy against the apiserver-proxy");
+    let result = run(Command::new(root.join("target/server/proxy-bench")).arg(&description_file))
+        .and_then(|()| {
+            step("benchmark: 10,000 ConfigMaps in the console and in kubectl");
+            run(Command::new(root.join("target/server/console-bench")).arg(&description_file))
+        });
     drop(stack);
     result
 }

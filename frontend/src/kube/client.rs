@@ -69,7 +69,7 @@ impl KubeError {
             if let Ok(api) = serde_json::from_value::<ApiError>(value) {
                 return KubeError {
                     status,
-                    reason: format!("{:?}", api.code),
+                    reason: String::new(),
                     message: api.message,
                     causes: vec![],
                 };
@@ -157,6 +157,21 @@ pub async fn send_json(
     path: &str,
     content_type: &str,
     body: &Value,
+) -> Result<Value, KubeError> {
+    let builder = request(method, path)
+        .header("Accept", JSON)
+        .header("Content-Type", content_type);
+    let request = builder.body(body.to_string()).map_err(|_| KubeError::unreachable())?;
+    let response = checked(request.send().await).await?;
+    Ok(response.json::<Value>().await.unwrap_or(Value::Null))
+}
+
+/// Sends a text body (YAML manifests) and returns the apiserver's answer.
+pub async fn send_text(
+    method: Method,
+    path: &str,
+    content_type: &str,
+    body: &str,
 ) -> Result<Value, KubeError> {
     let builder = request(method, path)
         .header("Accept", JSON)

@@ -1,7 +1,5 @@
-use serde::{Deserialize, Serialize};
-
 /// One kind of resource the apiserver serves, as discovery describes it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResourceType {
     /// "" for the core group.
     pub group: String,

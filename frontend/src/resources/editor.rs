@@ -8,6 +8,8 @@ use serde_json::Value;
 
 use crate::kube::{KubeError, ResourceType, client};
 
+const YAML: &str = "application/yaml";
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum EditTarget {
     Create {
@@ -60,65 +62,24 @@ pub fn line_of_field(text: &str, field: &str) -> Option<usize> {
     found
 }
 
-/// Parses and checks the manifest against the view it is applied in.
-pub fn parse_manifest(text: &str, target: &EditTarget) -> Result<Value, Vec<EditorError>> {
-    let one = |line, message: String| vec![EditorError { line, message }];
-    let mut manifest: Value = serde_yaml::from_str(text).map_err(|error| {
-        one(
-            error.location().map(|l| l.line()),
-            format!("This is not valid YAML: {error}"),
-        )
-    })?;
-    let (ty, namespace, name) = match target {
-        EditTarget::Create { ty, namespace } => (ty, namespace, None),
-        EditTarget::Edit { ty, namespace, name } => (ty, namespace, Some(name)),
-    };
-    let Some(object) = manifest.as_object_mut() else {
-        return Err(one(Some(1), "The manifest must be a mapping (an object).".into()));
-    };
-    let field = |key: &str| object.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
-    if field("kind") != ty.kind {
-        return Err(one(
-            line_of_field(text, "kind").or(Some(1)),
-            format!("kind must be {} here.", ty.kind),
-        ));
-    }
-    if field("apiVersion") != ty.api_version() {
-        return Err(one(
-            line_of_field(text, "apiVersion").or(Some(1)),
-            format!("apiVersion must be {} here.", ty.api_version()),
-        ));
-    }
-    let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) else {
-        return Err(one(None, "The manifest needs metadata with a name.".into()));
-    };
-    if let (true, Some(ns)) = (ty.namespaced, namespace) {
-        match metadata.get("namespace").and_then(Value::as_str) {
-            None => {
-                metadata.insert("namespace".into(), Value::String(ns.clone()));
-            }
-            Some(given) if given != ns => {
-                return Err(one(
-                    line_of_field(text, "metadata.namespace"),
-                    format!("This view is namespace {ns}; the manifest says {given}."),
-                ));
-            }
-            Some(_) => {}
-        }
-    }
-    if let Some(name) = name {
-        if metadata.get("name").and_then(Value::as_str) != Some(name) {
-            return Err(one(
-                line_of_field(text, "metadata.name"),
-                format!("Editing cannot rename: the name must stay {name}."),
-            ));
-        }
-    }
-    Ok(manifest)
+/// The line a YAML syntax error names ("yaml: line 5: did not find expected key").
+pub fn line_of_yaml_error(message: &str) -> Option<usize> {
+    let rest = &message[message.find("line ")? + 5..];
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
 }
 
 /// The apiserver's refusal, with each cause on its line where it can be placed.
 pub fn errors_from(text: &str, error: &KubeError) -> Vec<EditorError> {
+    // The apiserver's YAML error quotes the body in hex after the reason: keep the reason only.
+    if let Some(start) = error.message.find("yaml: ") {
+        let reason = &error.message[start + 6..];
+        let reason = reason.split(" (").next().unwrap_or(reason);
+        return vec![EditorError {
+            line: line_of_yaml_error(reason),
+            message: format!("This is not valid YAML: {reason}"),
+        }];
+    }
     let mut errors = vec![EditorError {
         line: None,
         message: error.describe(),
@@ -134,7 +95,9 @@ pub fn errors_from(text: &str, error: &KubeError) -> Vec<EditorError> {
     errors
 }
 
-async fn apply(target: &EditTarget, manifest: &Value, dry_run: bool) -> Result<Value, KubeError> {
+/// Sends the text as YAML: the apiserver parses it (the app carries no YAML parser, which keeps
+/// its first load small) and says where a syntax error is.
+async fn apply(target: &EditTarget, manifest: &str, dry_run: bool) -> Result<Value, KubeError> {
     let query = if dry_run {
         "?fieldManager=kube-console&dryRun=All"
     } else {
@@ -143,11 +106,11 @@ async fn apply(target: &EditTarget, manifest: &Value, dry_run: bool) -> Result<V
     match target {
         EditTarget::Create { ty, namespace } => {
             let path = format!("{}{query}", ty.collection_path(namespace.as_deref()));
-            client::send_json(Method::POST, &path, client::JSON, manifest).await
+            client::send_text(Method::POST, &path, YAML, manifest).await
         }
         EditTarget::Edit { ty, namespace, name } => {
             let path = format!("{}{query}", ty.object_path(namespace.as_deref(), name));
-            client::send_json(Method::PUT, &path, client::JSON, manifest).await
+            client::send_text(Method::PUT, &path, YAML, manifest).await
         }
     }
 }
@@ -174,13 +137,11 @@ pub fn YamlEditor(
     let submit = move |_| {
         let source = text.get_untracked();
         let target = target.get_value();
-        let manifest = match parse_manifest(&source, &target) {
-            Ok(manifest) => manifest,
-            Err(found) => {
-                errors.set(found);
-                return;
-            }
-        };
+        if source.trim().is_empty() {
+            errors.set(vec![EditorError { line: Some(1), message: "The manifest is empty.".into() }]);
+            return;
+        }
+        let manifest = source.clone();
         errors.set(Vec::new());
         spawn_local(async move {
             busy.set(Some("Checking with the cluster (dry run)…"));
@@ -276,5 +237,22 @@ mod tests {
         assert_eq!(line_of_field(MANIFEST, "data[key]"), Some(7));
         assert_eq!(line_of_field(MANIFEST, "kind"), Some(2));
         assert_eq!(line_of_field(MANIFEST, "spec.replicas"), None);
+    }
+
+    #[test]
+    fn yaml_syntax_errors_name_their_line() {
+        let message = "error converting YAML to JSON: yaml: line 5: did not find expected ',' or ']'";
+        assert_eq!(line_of_yaml_error(message), Some(5));
+        assert_eq!(line_of_yaml_error("no line here"), None);
+        let refused = KubeError {
+            status: 400,
+            reason: "BadRequest".into(),
+            message: format!("the object provided is unrecognized (must be of type ConfigMap): {message} (6170)"),
+            causes: vec![],
+        };
+        let errors = errors_from("", &refused);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].line, Some(5));
+        assert_eq!(errors[0].message, "This is not valid YAML: line 5: did not find expected ',' or ']'");
     }
 }

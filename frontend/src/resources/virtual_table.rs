@@ -16,7 +16,7 @@ use crate::{
 };
 
 /// Must match `.vtable tbody tr { height }` in style/main.css.
-const ROW_HEIGHT: f64 = 33.0;
+const ROW_HEIGHT: usize = 33;
 /// Rows rendered around the visible ones.
 const OVERSCAN: usize = 20;
 
@@ -59,10 +59,10 @@ impl SortKey {
     }
 }
 
-/// Numbers as numbers ("9" before "10"), everything else as text.
+/// Whole numbers as numbers ("9" before "10"), everything else as text.
 fn natural(a: Option<&str>, b: Option<&str>) -> std::cmp::Ordering {
-    match (a.and_then(|a| a.parse::<f64>().ok()), b.and_then(|b| b.parse::<f64>().ok())) {
-        (Some(x), Some(y)) => x.total_cmp(&y),
+    match (a.and_then(|a| a.parse::<i64>().ok()), b.and_then(|b| b.parse::<i64>().ok())) {
+        (Some(x), Some(y)) => x.cmp(&y),
         _ => a.cmp(&b),
     }
 }
@@ -75,8 +75,9 @@ pub fn VirtualTable(
     rows: Memo<Rows>,
     sort: RwSignal<SortKey>,
 ) -> impl IntoView {
-    let scroll_top = RwSignal::new(0.0f64);
-    let viewport = RwSignal::new(800.0f64);
+    // Whole pixels: integer formatting keeps float printing out of the wasm.
+    let scroll_top = RwSignal::new(0usize);
+    let viewport = RwSignal::new(800usize);
     let shown_columns = Memo::new(move |_| {
         columns.with(|all| {
             all.iter()
@@ -88,8 +89,8 @@ pub fn VirtualTable(
     });
     let window = Memo::new(move |_| {
         let total = rows.with(|r| r.0.len());
-        let first = ((scroll_top.get() / ROW_HEIGHT) as usize).saturating_sub(OVERSCAN);
-        let count = (viewport.get() / ROW_HEIGHT) as usize + 2 * OVERSCAN;
+        let first = (scroll_top.get() / ROW_HEIGHT).saturating_sub(OVERSCAN);
+        let count = viewport.get() / ROW_HEIGHT + 2 * OVERSCAN;
         let first = first.min(total);
         let last = (first + count).min(total);
         (first, last, total)
@@ -100,8 +101,8 @@ pub fn VirtualTable(
     };
     let on_scroll = move |ev: leptos::ev::Event| {
         let element: web_sys::Element = event_target(&ev);
-        scroll_top.set(element.scroll_top() as f64);
-        viewport.set(element.client_height() as f64);
+        scroll_top.set(element.scroll_top().max(0) as usize);
+        viewport.set(element.client_height().max(0) as usize);
     };
     let header = move |(index, column): (usize, Column)| {
         let sorted = move || sort.get().column.unwrap_or(0) == index;
@@ -151,10 +152,10 @@ pub fn VirtualTable(
                 <thead><tr>{move || shown_columns.get().into_iter().map(header).collect_view()}</tr></thead>
                 <tbody>
                     <tr class="spacer" aria-hidden="true"
-                        style:height=move || format!("{}px", window.get().0 as f64 * ROW_HEIGHT)></tr>
+                        style:height=move || format!("{}px", window.get().0 * ROW_HEIGHT)></tr>
                     <For each=visible key=|item| (item.uid.clone(), item.resource_version.clone()) children=render_row />
                     <tr class="spacer" aria-hidden="true"
-                        style:height=move || { let (_, last, total) = window.get(); format!("{}px", (total - last) as f64 * ROW_HEIGHT) }></tr>
+                        style:height=move || { let (_, last, total) = window.get(); format!("{}px", (total - last) * ROW_HEIGHT) }></tr>
                 </tbody>
             </table>
         </div>

@@ -1,0 +1,520 @@
+//! The console's resource views in Chromium, as each demo user, against the real stack: what each
+//! user may do is what the page offers, changes made elsewhere show up live, and create / edit /
+//! delete / scale go through the apiserver (dry run first) with errors shown next to the text.
+
+use std::time::{Duration, Instant};
+
+use devstack::Role;
+use e2e::{TestStack, browser::Browser};
+use fantoccini::Locator;
+use serde_json::json;
+
+/// A name no other test (or earlier run against the same stack) uses.
+fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or_default()
+    )
+}
+
+/// A browser logged in as `role`, on `path` of the console.
+async fn open_as(stack: &TestStack, role: Role, path: &str) -> anyhow::Result<Browser> {
+    let description = stack.description();
+    let user = description.require_user(role)?;
+    let browser = Browser::start(description).await?;
+    browser
+        .client
+        .goto(&format!("{}{path}", description.console_url))
+        .await?;
+    browser.log_in_at_dex(&user).await?;
+    browser.wait_for("[data-testid=current-user]").await?;
+    Ok(browser)
+}
+
+async fn goto(browser: &Browser, stack: &TestStack, path: &str) -> anyhow::Result<()> {
+    browser
+        .client
+        .goto(&format!("{}{path}", stack.description().console_url))
+        .await?;
+    Ok(())
+}
+
+/// Waits until the list is complete and watching.
+async fn list_is_live(browser: &Browser) -> anyhow::Result<()> {
+    browser
+        .wait_for("[data-testid=list-status][data-phase=current]")
+        .await?;
+    Ok(())
+}
+
+async fn exists(browser: &Browser, css: &str) -> anyhow::Result<bool> {
+    Ok(!browser.client.find_all(Locator::Css(css)).await?.is_empty())
+}
+
+async fn wait_until<F, Fut>(what: &str, deadline: Duration, mut check: F) -> anyhow::Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<bool>>,
+{
+    devstack::poll::until(what, deadline, || check()).await
+}
+
+async fn row_shown(browser: &Browser, name: &str) -> anyhow::Result<bool> {
+    exists(
+        browser,
+        &format!("[data-testid=resource-row][data-name='{name}']"),
+    )
+    .await
+}
+
+/// Replaces the editor's text the way typing would (an input event), and applies it.
+async fn apply_yaml(browser: &Browser, text: &str) -> anyhow::Result<()> {
+    let editor = browser.wait_for("[data-testid=yaml-editor]").await?;
+    browser
+        .client
+        .execute(
+            "const [el, text] = arguments; el.value = text; \
+             el.dispatchEvent(new Event('input', {bubbles: true}));",
+            vec![serde_json::to_value(&editor)?, json!(text)],
+        )
+        .await?;
+    browser
+        .wait_for("[data-testid=editor-apply]")
+        .await?
+        .click()
+        .await?;
+    Ok(())
+}
+
+async fn editor_text(browser: &Browser) -> anyhow::Result<String> {
+    let editor = browser.wait_for("[data-testid=yaml-editor]").await?;
+    Ok(editor.prop("value").await?.unwrap_or_default())
+}
+
+async fn editor_errors(browser: &Browser) -> anyhow::Result<String> {
+    browser.text_of("[data-testid=editor-errors]").await
+}
+
+fn kubectl_ok(stack: &TestStack, args: &[&str]) -> anyhow::Result<String> {
+    let output = stack.kubectl_admin(args)?;
+    anyhow::ensure!(
+        output.status.success(),
+        "kubectl {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
+}
+
+fn button_named(name: &str) -> String {
+    format!("//button[normalize-space(.)='{name}']")
+}
+
+#[tokio::test]
+async fn admin_creates_edits_and_deletes_a_configmap_from_yaml() -> anyhow::Result<()> {
+    let stack = TestStack::get().await?;
+    let browser = open_as(&stack, Role::Admin, "/ns/team-a/core/v1/configmaps").await?;
+    list_is_live(&browser).await?;
+    assert!(
+        row_shown(&browser, "frontend-settings").await?,
+        "the demo ConfigMap is listed"
+    );
+    browser
+        .wait_for("[data-testid=create]")
+        .await?
+        .click()
+        .await?;
+
+    // Invalid YAML: the error names the line, and the text stays.
+    let broken = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  labels: [unclosed\n";
+    apply_yaml(&browser, broken).await?;
+    let errors = editor_errors(&browser).await?;
+    assert!(errors.contains("not valid YAML"), "{errors}");
+    assert!(
+        errors.contains("Line "),
+        "the error is placed on a line: {errors}"
+    );
+    assert_eq!(editor_text(&browser).await?, broken, "nothing lost");
+
+    // A manifest the apiserver refuses (dry run): its cause lands on the name's line.
+    let refused =
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Not_A_Valid_Name\ndata:\n  k: v\n";
+    apply_yaml(&browser, refused).await?;
+    let errors = editor_errors(&browser).await?;
+    assert!(errors.contains("metadata.name"), "{errors}");
+    assert!(errors.contains("Line 4"), "{errors}");
+    assert_eq!(editor_text(&browser).await?, refused);
+    let listed = kubectl_ok(&stack, &["get", "configmaps", "-n", "team-a", "-o", "name"])?;
+    assert!(!listed.to_lowercase().contains("not_a_valid_name"));
+
+    // A good one is created and shows in the list through the watch.
+    let name = unique("e2e-created");
+    let manifest = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  greeting: hello\n"
+    );
+    apply_yaml(&browser, &manifest).await?;
+    wait_until("the new row", Duration::from_secs(10), || {
+        row_shown(&browser, &name)
+    })
+    .await?;
+    assert_eq!(
+        kubectl_ok(
+            &stack,
+            &[
+                "get",
+                "configmap",
+                &name,
+                "-n",
+                "team-a",
+                "-o",
+                "jsonpath={.data.greeting}"
+            ]
+        )?,
+        "hello"
+    );
+
+    // Edit it on its detail page.
+    goto(
+        &browser,
+        &stack,
+        &format!("/ns/team-a/core/v1/configmaps/{name}"),
+    )
+    .await?;
+    browser.wait_for("[data-testid=object-spec]").await?;
+    browser
+        .client
+        .find(Locator::XPath(&button_named("Edit YAML")))
+        .await?
+        .click()
+        .await?;
+    let loaded = editor_text(&browser).await?;
+    assert!(loaded.contains("greeting: hello"), "{loaded}");
+    assert!(
+        !loaded.contains("managedFields"),
+        "the editor leaves out managedFields"
+    );
+    apply_yaml(
+        &browser,
+        &loaded.replace("greeting: hello", "greeting: bonjour"),
+    )
+    .await?;
+    wait_until(
+        "the edited data on the page",
+        Duration::from_secs(10),
+        || async {
+            Ok(browser
+                .text_of("[data-testid=object-spec]")
+                .await?
+                .contains("bonjour"))
+        },
+    )
+    .await?;
+    assert_eq!(
+        kubectl_ok(
+            &stack,
+            &[
+                "get",
+                "configmap",
+                &name,
+                "-n",
+                "team-a",
+                "-o",
+                "jsonpath={.data.greeting}"
+            ]
+        )?,
+        "bonjour"
+    );
+
+    // Delete, confirmed: back on the list, and gone from the cluster.
+    browser
+        .client
+        .find(Locator::XPath(&button_named("Delete")))
+        .await?
+        .click()
+        .await?;
+    browser
+        .wait_for("[data-testid=confirm-delete-button]")
+        .await?
+        .click()
+        .await?;
+    list_is_live(&browser).await?;
+    wait_until("the row to go", Duration::from_secs(10), || async {
+        Ok(!row_shown(&browser, &name).await?)
+    })
+    .await?;
+    let gone = stack.kubectl_admin(&["get", "configmap", &name, "-n", "team-a"])?;
+    assert!(String::from_utf8_lossy(&gone.stderr).contains("NotFound"));
+
+    let errors = browser.console_errors().await?;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    browser.close().await
+}
+
+#[tokio::test]
+async fn admin_scales_a_deployment_and_sees_the_change() -> anyhow::Result<()> {
+    let stack = TestStack::get().await?;
+    let name = unique("e2e-scale");
+    kubectl_ok(
+        &stack,
+        &[
+            "create",
+            "deployment",
+            &name,
+            "-n",
+            "team-a",
+            "--image=nginx:1.27",
+            "--replicas=1",
+        ],
+    )?;
+    let browser = open_as(
+        &stack,
+        Role::Admin,
+        &format!("/ns/team-a/apps/v1/deployments/{name}"),
+    )
+    .await?;
+    let replicas = browser.wait_for("[data-testid=replicas]").await?;
+    replicas.clear().await?;
+    replicas.send_keys("3").await?;
+    browser
+        .client
+        .find(Locator::XPath(&button_named("Scale")))
+        .await?
+        .click()
+        .await?;
+    wait_until(
+        "3 replicas in the cluster",
+        Duration::from_secs(10),
+        || async {
+            Ok(kubectl_ok(
+                &stack,
+                &[
+                    "get",
+                    "deployment",
+                    &name,
+                    "-n",
+                    "team-a",
+                    "-o",
+                    "jsonpath={.spec.replicas}",
+                ],
+            )? == "3")
+        },
+    )
+    .await?;
+    // The page follows by watch: the spec it shows says 3 now.
+    wait_until(
+        "the page to show 3 replicas",
+        Duration::from_secs(10),
+        || async {
+            Ok(browser
+                .text_of("[data-testid=object-spec]")
+                .await?
+                .contains("replicas: 3"))
+        },
+    )
+    .await?;
+    kubectl_ok(
+        &stack,
+        &[
+            "delete",
+            "deployment",
+            &name,
+            "-n",
+            "team-a",
+            "--wait=false",
+        ],
+    )?;
+    wait_until(
+        "the page to notice the deletion",
+        Duration::from_secs(10),
+        || exists(&browser, "[data-testid=object-missing]"),
+    )
+    .await?;
+    browser.close().await
+}
+
+#[tokio::test]
+async fn viewer_sees_lists_but_no_controls_and_learns_why() -> anyhow::Result<()> {
+    let stack = TestStack::get().await?;
+    let browser = open_as(&stack, Role::Viewer, "/ns/team-a/core/v1/configmaps").await?;
+    list_is_live(&browser).await?;
+    assert!(row_shown(&browser, "frontend-settings").await?);
+    // The permission answer has arrived once the explanation is there.
+    let why = browser.wait_for("[data-testid=why-hidden]").await?;
+    assert!(
+        !exists(&browser, "[data-testid=create]").await?,
+        "no Create for the viewer"
+    );
+    why.click().await?;
+    let reasons = why.text().await?;
+    assert!(
+        reasons.contains("You may not create configmaps in team-a"),
+        "{reasons}"
+    );
+
+    goto(
+        &browser,
+        &stack,
+        "/ns/team-a/core/v1/configmaps/frontend-settings",
+    )
+    .await?;
+    browser.wait_for("[data-testid=object-spec]").await?;
+    browser
+        .wait_for("[data-testid=object-actions] [data-testid=why-hidden]")
+        .await?;
+    for control in ["edit", "delete", "scale"] {
+        assert!(
+            !exists(&browser, &format!("[data-testid={control}]")).await?,
+            "{control} shown to the viewer"
+        );
+    }
+    goto(&browser, &stack, "/ns/team-a/apps/v1/deployments/web").await?;
+    browser
+        .wait_for("[data-testid=object-actions] [data-testid=why-hidden]")
+        .await?;
+    assert!(!exists(&browser, "[data-testid=scale]").await?);
+    // The sidebar offers what the viewer may list.
+    let sidebar = browser.text_of("nav.sidebar").await?;
+    assert!(
+        sidebar.contains("ConfigMap") && sidebar.contains("Deployment"),
+        "{sidebar}"
+    );
+
+    let errors = browser.console_errors().await?;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    browser.close().await
+}
+
+#[tokio::test]
+async fn developer_has_edit_controls_only_in_team_a() -> anyhow::Result<()> {
+    let stack = TestStack::get().await?;
+    let browser = open_as(&stack, Role::Developer, "/ns/team-a/core/v1/configmaps").await?;
+    list_is_live(&browser).await?;
+    browser.wait_for("[data-testid=create]").await?;
+    goto(&browser, &stack, "/ns/team-a/apps/v1/deployments/web").await?;
+    browser.wait_for("[data-testid=scale]").await?;
+    browser.wait_for("[data-testid=edit]").await?;
+    browser.wait_for("[data-testid=delete]").await?;
+
+    // The switcher offers the namespace the developer's role names, though they cannot list namespaces.
+    let options = browser
+        .client
+        .find_all(Locator::Css("[data-testid=namespace-switcher] option"))
+        .await?;
+    let mut offered = Vec::new();
+    for option in options {
+        offered.push(option.text().await?);
+    }
+    assert_eq!(offered, ["team-a"]);
+
+    // In team-b: no controls, and the apiserver's 403 shown plainly.
+    goto(&browser, &stack, "/ns/team-b/core/v1/configmaps").await?;
+    let error = browser.text_of("[data-testid=list-error]").await?;
+    assert!(error.contains("Forbidden"), "{error}");
+    browser.wait_for("[data-testid=why-hidden]").await?;
+    assert!(!exists(&browser, "[data-testid=create]").await?);
+    browser.close().await
+}
+
+#[tokio::test]
+async fn kubectl_changes_show_in_the_open_list_and_detail_page() -> anyhow::Result<()> {
+    let stack = TestStack::get().await?;
+    let name = unique("e2e-live");
+    let browser = open_as(&stack, Role::Admin, "/ns/team-a/core/v1/configmaps").await?;
+    list_is_live(&browser).await?;
+
+    kubectl_ok(
+        &stack,
+        &[
+            "create",
+            "configmap",
+            &name,
+            "-n",
+            "team-a",
+            "--from-literal=step=one",
+        ],
+    )?;
+    let created = Instant::now();
+    wait_until("the kubectl-created row", Duration::from_secs(5), || {
+        row_shown(&browser, &name)
+    })
+    .await?;
+    let list_latency = created.elapsed();
+
+    browser
+        .client
+        .find(Locator::Css(&format!(
+            "[data-testid=resource-row][data-name='{name}'] a"
+        )))
+        .await?
+        .click()
+        .await?;
+    browser.wait_for("[data-testid=object-spec]").await?;
+    kubectl_ok(
+        &stack,
+        &[
+            "patch",
+            "configmap",
+            &name,
+            "-n",
+            "team-a",
+            "--type=merge",
+            "-p",
+            r#"{"data":{"step":"two"}}"#,
+        ],
+    )?;
+    let patched = Instant::now();
+    wait_until(
+        "the patched data on the detail page",
+        Duration::from_secs(5),
+        || async {
+            Ok(browser
+                .text_of("[data-testid=object-spec]")
+                .await?
+                .contains("two"))
+        },
+    )
+    .await?;
+    let detail_latency = patched.elapsed();
+    eprintln!("kubectl change visible: list {list_latency:?}, detail {detail_latency:?}");
+    // The issue's bar is one second; the margin here is for a loaded CI machine, and the figure is reported.
+    assert!(list_latency < Duration::from_secs(5) && detail_latency < Duration::from_secs(5));
+
+    kubectl_ok(&stack, &["delete", "configmap", &name, "-n", "team-a"])?;
+    wait_until(
+        "the page to notice the deletion",
+        Duration::from_secs(5),
+        || exists(&browser, "[data-testid=object-missing]"),
+    )
+    .await?;
+    let errors = browser.console_errors().await?;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    browser.close().await
+}
+
+#[tokio::test]
+async fn one_view_asks_for_permissions_in_one_request() -> anyhow::Result<()> {
+    let stack = TestStack::get().await?;
+    let browser = open_as(&stack, Role::Developer, "/ns/team-a/core/v1/configmaps").await?;
+    list_is_live(&browser).await?;
+    browser.wait_for("[data-testid=create]").await?;
+    browser.wait_for("nav.sidebar ul.kinds").await?;
+    // Resource Timing lists every request the page made.
+    let count = |script: &'static str| {
+        let client = browser.client.clone();
+        async move { anyhow::Ok(client.execute(script, vec![]).await?.as_u64().unwrap_or(0)) }
+    };
+    let permission_requests = count(
+        "return performance.getEntriesByType('resource').filter(e => e.name.includes('/api/permissions')).length;",
+    )
+    .await?;
+    let all_requests = count("return performance.getEntriesByType('resource').length;").await?;
+    eprintln!(
+        "list view: {permission_requests} permission requests (sidebar + view) of {all_requests} requests"
+    );
+    // One for the sidebar, one for the view's actions.
+    assert_eq!(permission_requests, 2);
+    browser.close().await
+}
