@@ -192,6 +192,44 @@ async fn admin_creates_edits_and_deletes_a_configmap_from_yaml() -> anyhow::Resu
         .await?;
     let loaded = editor_text(&browser).await?;
     assert!(loaded.contains("greeting: hello"), "{loaded}");
+    // Someone else changes it meanwhile: saving is a 409 Conflict, and the text stays.
+    kubectl_ok(
+        &stack,
+        &[
+            "label",
+            "configmap",
+            &name,
+            "-n",
+            "team-a",
+            "changed-by=kubectl",
+        ],
+    )?;
+    let stale = loaded.replace("greeting: hello", "greeting: stale");
+    apply_yaml(&browser, &stale).await?;
+    let errors = editor_errors(&browser).await?;
+    assert!(errors.contains("Conflict"), "{errors}");
+    assert_eq!(editor_text(&browser).await?, stale);
+    browser
+        .client
+        .find(Locator::XPath(&button_named("Cancel")))
+        .await?
+        .click()
+        .await?;
+    wait_until("the label on the page", Duration::from_secs(10), || async {
+        Ok(browser.text_of("main").await?.contains("changed-by"))
+    })
+    .await?;
+    browser
+        .client
+        .find(Locator::XPath(&button_named("Edit YAML")))
+        .await?
+        .click()
+        .await?;
+    let loaded = editor_text(&browser).await?;
+    assert!(
+        loaded.contains("changed-by"),
+        "the editor starts from the current version"
+    );
     assert!(
         !loaded.contains("managedFields"),
         "the editor leaves out managedFields"
@@ -201,17 +239,22 @@ async fn admin_creates_edits_and_deletes_a_configmap_from_yaml() -> anyhow::Resu
         &loaded.replace("greeting: hello", "greeting: bonjour"),
     )
     .await?;
-    wait_until(
+    let saved = wait_until(
         "the edited data on the page",
         Duration::from_secs(10),
         || async {
-            Ok(browser
-                .text_of("[data-testid=object-spec]")
-                .await?
-                .contains("bonjour"))
+            Ok(!exists(&browser, "[data-testid=yaml-editor]").await?
+                && browser
+                    .text_of("[data-testid=object-spec]")
+                    .await?
+                    .contains("bonjour"))
         },
     )
-    .await?;
+    .await;
+    if saved.is_err() && exists(&browser, "[data-testid=editor-errors]").await? {
+        panic!("saving failed: {}", editor_errors(&browser).await?);
+    }
+    saved?;
     assert_eq!(
         kubectl_ok(
             &stack,
@@ -248,8 +291,19 @@ async fn admin_creates_edits_and_deletes_a_configmap_from_yaml() -> anyhow::Resu
     let gone = stack.kubectl_admin(&["get", "configmap", &name, "-n", "team-a"])?;
     assert!(String::from_utf8_lossy(&gone.stderr).contains("NotFound"));
 
+    // Chromium logs each refused request; these are the three refusals above, and nothing else.
     let errors = browser.console_errors().await?;
-    assert!(errors.is_empty(), "console errors: {errors:?}");
+    let unexpected: Vec<_> = errors
+        .iter()
+        .filter(|e| {
+            !(e.contains("dryRun=All")
+                && ["(Bad Request)", "(Unprocessable Entity)", "(Conflict)"]
+                    .iter()
+                    .any(|status| e.contains(status)))
+        })
+        .collect();
+    assert!(unexpected.is_empty(), "console errors: {unexpected:?}");
+    assert_eq!(errors.len(), 3, "{errors:?}");
     browser.close().await
 }
 
@@ -516,5 +570,116 @@ async fn one_view_asks_for_permissions_in_one_request() -> anyhow::Result<()> {
     );
     // One for the sidebar, one for the view's actions.
     assert_eq!(permission_requests, 2);
+    browser.close().await
+}
+
+#[tokio::test]
+async fn names_and_annotations_are_text_and_every_control_has_a_name() -> anyhow::Result<()> {
+    let stack = TestStack::get().await?;
+    let name = unique("e2e-markup");
+    kubectl_ok(
+        &stack,
+        &[
+            "create",
+            "configmap",
+            &name,
+            "-n",
+            "team-a",
+            "--from-literal=k=<b>v</b>",
+        ],
+    )?;
+    let markup = "<img src=x onerror=window.__pwned=1><script>window.__pwned=2</script>";
+    kubectl_ok(
+        &stack,
+        &[
+            "annotate",
+            "configmap",
+            &name,
+            "-n",
+            "team-a",
+            &format!("note={markup}"),
+        ],
+    )?;
+    let browser = open_as(
+        &stack,
+        Role::Admin,
+        &format!("/ns/team-a/core/v1/configmaps/{name}"),
+    )
+    .await?;
+    browser
+        .wait_for("[data-testid=object-actions] [data-testid=delete]")
+        .await?;
+    let main = browser.text_of("main").await?;
+    assert!(
+        main.contains(markup),
+        "the annotation is shown as text: {main}"
+    );
+    let injected = browser
+        .client
+        .execute("return document.querySelectorAll('main img, main script').length + (window.__pwned ? 100 : 0);", vec![])
+        .await?;
+    assert_eq!(injected, json!(0), "nothing in the object became markup");
+
+    // Every button, field and select has an accessible name (its text, a label or aria-label).
+    let nameless = |browser: &Browser| {
+        let client = browser.client.clone();
+        async move {
+            let found = client
+                .execute(
+                    "return [...document.querySelectorAll('button, input, select, textarea, a[href]')]
+                       .filter(el => !((el.getAttribute('aria-label') || '').trim()
+                         || (el.closest('label') && el.closest('label').textContent.trim())
+                         || (el.labels && el.labels.length)
+                         || el.textContent.trim()))
+                       .map(el => el.outerHTML);",
+                    vec![],
+                )
+                .await?;
+            anyhow::Ok(found)
+        }
+    };
+    assert_eq!(
+        nameless(&browser).await?,
+        json!([]),
+        "controls without a name on the detail page"
+    );
+    browser
+        .client
+        .find(Locator::XPath(&button_named("Edit YAML")))
+        .await?
+        .click()
+        .await?;
+    browser.wait_for("[data-testid=yaml-editor]").await?;
+    assert_eq!(
+        nameless(&browser).await?,
+        json!([]),
+        "controls without a name in the editor"
+    );
+    goto(&browser, &stack, "/ns/team-a/core/v1/configmaps").await?;
+    list_is_live(&browser).await?;
+    browser.wait_for("[data-testid=create]").await?;
+    assert_eq!(
+        nameless(&browser).await?,
+        json!([]),
+        "controls without a name on the list"
+    );
+
+    // The theme switch is a named, pressed-state button and changes the page's theme.
+    let toggle = browser.wait_for("[data-testid=theme-toggle]").await?;
+    let before = browser
+        .client
+        .execute("return document.documentElement.dataset.theme;", vec![])
+        .await?;
+    toggle.click().await?;
+    let after = browser
+        .client
+        .execute("return document.documentElement.dataset.theme;", vec![])
+        .await?;
+    assert_ne!(before, after);
+    assert!(after == json!("dark") || after == json!("light"));
+
+    kubectl_ok(&stack, &["delete", "configmap", &name, "-n", "team-a"])?;
+    let errors = browser.console_errors().await?;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
     browser.close().await
 }

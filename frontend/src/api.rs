@@ -21,7 +21,12 @@ pub async fn me(token: &str) -> Result<UserInfo, ApiError> {
 pub async fn permissions(token: &str, query: &AccessQuery) -> Result<AccessAnswer, ApiError> {
     let request = with_bearer(Request::post("/api/permissions"), token)
         .json(query)
-        .map_err(|_| ApiError::new(ErrorCode::Internal, "The permission check could not be sent."))?;
+        .map_err(|_| {
+            ApiError::new(
+                ErrorCode::Internal,
+                "The permission check could not be sent.",
+            )
+        })?;
     let response = request.send().await.map_err(|_| unreachable_error())?;
     into_result(response).await
 }

@@ -142,7 +142,13 @@ pub async fn checked(response: Result<Response, gloo_net::Error>) -> Result<Resp
 }
 
 pub async fn get<T: DeserializeOwned>(path: &str, accept: &str) -> Result<T, KubeError> {
-    let response = checked(request(Method::GET, path).header("Accept", accept).send().await).await?;
+    let response = checked(
+        request(Method::GET, path)
+            .header("Accept", accept)
+            .send()
+            .await,
+    )
+    .await?;
     response.json::<T>().await.map_err(|_| KubeError {
         status: 200,
         reason: "Unreadable".into(),
@@ -161,7 +167,9 @@ pub async fn send_json(
     let builder = request(method, path)
         .header("Accept", JSON)
         .header("Content-Type", content_type);
-    let request = builder.body(body.to_string()).map_err(|_| KubeError::unreachable())?;
+    let request = builder
+        .body(body.to_string())
+        .map_err(|_| KubeError::unreachable())?;
     let response = checked(request.send().await).await?;
     Ok(response.json::<Value>().await.unwrap_or(Value::Null))
 }
@@ -176,7 +184,9 @@ pub async fn send_text(
     let builder = request(method, path)
         .header("Accept", JSON)
         .header("Content-Type", content_type);
-    let request = builder.body(body.to_string()).map_err(|_| KubeError::unreachable())?;
+    let request = builder
+        .body(body.to_string())
+        .map_err(|_| KubeError::unreachable())?;
     let response = checked(request.send().await).await?;
     Ok(response.json::<Value>().await.unwrap_or(Value::Null))
 }

@@ -242,8 +242,7 @@ impl ReflectorState {
                         self.items.insert(item.uid.clone(), Arc::new(item));
                     }
                 }
-                if mode == Mode::Table && !table_rv.is_empty() && self.resource_version.is_empty()
-                {
+                if mode == Mode::Table && !table_rv.is_empty() && self.resource_version.is_empty() {
                     self.resource_version = table_rv;
                 }
                 EventOutcome::Applied
@@ -319,7 +318,11 @@ async fn run(source: Source, state: RwSignal<ReflectorState>, signal: AbortSigna
                 // The continue token expired: list again from the start.
                 Err(error) if error.is_gone() => continue 'list,
                 Err(error) => {
-                    if signal.aborted() || state.try_update(|s| s.phase = Phase::Failed(error)).is_none() {
+                    if signal.aborted()
+                        || state
+                            .try_update(|s| s.phase = Phase::Failed(error))
+                            .is_none()
+                    {
                         return;
                     }
                     failures += 1;
@@ -403,7 +406,10 @@ mod tests {
     }
 
     fn event(kind: &str, object: Value) -> WatchEvent {
-        WatchEvent { kind: kind.into(), object }
+        WatchEvent {
+            kind: kind.into(),
+            object,
+        }
     }
 
     #[test]
@@ -414,37 +420,66 @@ mod tests {
         assert_eq!(next.as_deref(), Some("tok"));
         assert_eq!(state.phase, Phase::Partial);
         assert_eq!(state.items.len(), 1, "the first page shows before the rest");
-        assert!(state.apply_page(table(vec![row("2", "b", "11")], "12", ""), Mode::Table).is_none());
+        assert!(
+            state
+                .apply_page(table(vec![row("2", "b", "11")], "12", ""), Mode::Table)
+                .is_none()
+        );
         assert_eq!(state.phase, Phase::Current);
         assert_eq!(state.resource_version, "12");
-        assert!(state.items["1"].object.pointer("/metadata/managedFields").is_none());
+        assert!(
+            state.items["1"]
+                .object
+                .pointer("/metadata/managedFields")
+                .is_none()
+        );
 
         // The same ADDED twice (a resumed watch) is still one row; MODIFIED replaces; DELETED removes.
         for _ in 0..2 {
-            state.apply_event(event("ADDED", table(vec![row("3", "c", "13")], "", "")), Mode::Table);
+            state.apply_event(
+                event("ADDED", table(vec![row("3", "c", "13")], "", "")),
+                Mode::Table,
+            );
         }
-        state.apply_event(event("MODIFIED", table(vec![row("1", "a", "14")], "", "")), Mode::Table);
-        state.apply_event(event("DELETED", table(vec![row("2", "b", "15")], "", "")), Mode::Table);
+        state.apply_event(
+            event("MODIFIED", table(vec![row("1", "a", "14")], "", "")),
+            Mode::Table,
+        );
+        state.apply_event(
+            event("DELETED", table(vec![row("2", "b", "15")], "", "")),
+            Mode::Table,
+        );
         let mut names: Vec<_> = state.items.values().map(|i| i.name.clone()).collect();
         names.sort();
         assert_eq!(names, ["a", "c"]);
         assert_eq!(state.items["1"].resource_version, "14");
-        assert_eq!(state.resource_version, "15", "watch resumes after the last event seen");
+        assert_eq!(
+            state.resource_version, "15",
+            "watch resumes after the last event seen"
+        );
     }
 
     #[test]
     fn bookmarks_move_the_resource_version_and_410_asks_for_a_relist() {
         let mut state = ReflectorState::default();
         state.begin_list();
-        state.apply_page(json!({"items": [], "metadata": {"resourceVersion": "5"}}), Mode::Objects);
+        state.apply_page(
+            json!({"items": [], "metadata": {"resourceVersion": "5"}}),
+            Mode::Objects,
+        );
         state.apply_event(
             event("BOOKMARK", json!({"metadata": {"resourceVersion": "90"}})),
             Mode::Objects,
         );
         assert_eq!(state.resource_version, "90");
-        let gone = json!({"kind": "Status", "code": 410, "reason": "Expired", "message": "too old"});
-        assert!(matches!(state.apply_event(event("ERROR", gone), Mode::Objects), EventOutcome::Gone));
-        let other = json!({"kind": "Status", "code": 500, "reason": "InternalError", "message": "x"});
+        let gone =
+            json!({"kind": "Status", "code": 410, "reason": "Expired", "message": "too old"});
+        assert!(matches!(
+            state.apply_event(event("ERROR", gone), Mode::Objects),
+            EventOutcome::Gone
+        ));
+        let other =
+            json!({"kind": "Status", "code": 500, "reason": "InternalError", "message": "x"});
         assert!(matches!(
             state.apply_event(event("ERROR", other), Mode::Objects),
             EventOutcome::Failed(_)
@@ -464,14 +499,21 @@ mod tests {
             json!({"items": [{"metadata": {"uid": "2", "name": "new"}}], "metadata": {"resourceVersion": "50", "continue": "t"}}),
             Mode::Objects,
         );
-        assert!(state.items.contains_key("1"), "the old list stays on screen meanwhile");
+        assert!(
+            state.items.contains_key("1"),
+            "the old list stays on screen meanwhile"
+        );
         state.apply_page(
             json!({"items": [{"metadata": {"uid": "3", "name": "newer"}}], "metadata": {"resourceVersion": "50"}}),
             Mode::Objects,
         );
         let mut uids: Vec<_> = state.items.keys().cloned().collect();
         uids.sort();
-        assert_eq!(uids, ["2", "3"], "an object deleted while the watch was gone is gone");
+        assert_eq!(
+            uids,
+            ["2", "3"],
+            "an object deleted while the watch was gone is gone"
+        );
         assert_eq!(state.phase, Phase::Current);
     }
 }

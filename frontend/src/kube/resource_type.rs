@@ -52,7 +52,10 @@ impl ResourceType {
 
     pub fn scalable(&self) -> bool {
         self.subresources.iter().any(|s| s == "scale")
-            && matches!(self.kind.as_str(), "Deployment" | "StatefulSet" | "ReplicaSet")
+            && matches!(
+                self.kind.as_str(),
+                "Deployment" | "StatefulSet" | "ReplicaSet"
+            )
     }
 
     /// The route segment that names the group: "core" for the core group.
@@ -111,7 +114,10 @@ mod tests {
             kind: "Deployment".into(),
             ..cm
         };
-        assert_eq!(deployments.collection_path(None), "/apis/apps/v1/deployments");
+        assert_eq!(
+            deployments.collection_path(None),
+            "/apis/apps/v1/deployments"
+        );
         assert_eq!(deployments.api_version(), "apps/v1");
     }
 

@@ -83,6 +83,9 @@ pub async fn watch(
 pub fn parse_event(line: &[u8]) -> Option<WatchEvent> {
     let mut value: Value = serde_json::from_slice(line).ok()?;
     let kind = value.get("type")?.as_str()?.to_string();
-    let object = value.get_mut("object").map(Value::take).unwrap_or(Value::Null);
+    let object = value
+        .get_mut("object")
+        .map(Value::take)
+        .unwrap_or(Value::Null);
     Some(WatchEvent { kind, object })
 }

@@ -24,13 +24,18 @@ pub fn provide_namespace_context(active: Memo<bool>) -> NamespaceContext {
         choices: LocalResource::new(move || {
             let active = active.get();
             async move {
-            if !active {
-                return Err(ApiError::new(ErrorCode::Unauthenticated, "You are not logged in."));
+                if !active {
+                    return Err(ApiError::new(
+                        ErrorCode::Unauthenticated,
+                        "You are not logged in.",
+                    ));
+                }
+                let token = session::stored_token().ok_or_else(|| {
+                    ApiError::new(ErrorCode::Unauthenticated, "You are not logged in.")
+                })?;
+                api::namespaces(&token).await
             }
-            let token = session::stored_token()
-                .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "You are not logged in."))?;
-            api::namespaces(&token).await
-        }}),
+        }),
     };
     Effect::new(move |_| {
         let _ = LocalStorage::set(NAMESPACE_KEY, context.current.get());
@@ -115,6 +120,9 @@ mod tests {
             Some("/ns/team-b/core/v1/configmaps")
         );
         assert_eq!(super::route_in("/", "team-b"), None);
-        assert_eq!(super::route_in("/cluster/core/v1/namespaces", "team-b"), None);
+        assert_eq!(
+            super::route_in("/cluster/core/v1/namespaces", "team-b"),
+            None
+        );
     }
 }

@@ -96,7 +96,8 @@ fn KindLinks(
         .filter(|ty| ty.namespaced == namespaced && permissions.allows(&list_check(ty, &namespace)))
         .map(|ty| {
             let href = Page::list(&ty, ty.namespaced.then_some(namespace.as_str())).path();
-            let group = (!ty.group.is_empty()).then(|| view! { <span class="muted">{ty.group.clone()}</span> });
+            let group = (!ty.group.is_empty())
+                .then(|| view! { <span class="muted">{ty.group.clone()}</span> });
             view! { <li><A href=href>{ty.kind.clone()} " " {group}</A></li> }
         })
         .collect();

@@ -22,12 +22,21 @@ fn apply(theme: &str) {
 #[component]
 pub fn ThemeToggle() -> impl IntoView {
     let initial = LocalStorage::get::<String>(THEME_KEY).unwrap_or_else(|_| {
-        if system_prefers_dark() { "dark" } else { "light" }.to_string()
+        if system_prefers_dark() {
+            "dark"
+        } else {
+            "light"
+        }
+        .to_string()
     });
     let theme = RwSignal::new(initial);
     Effect::new(move |_| apply(&theme.get()));
     let toggle = move |_| {
-        let next = if theme.get_untracked() == "dark" { "light" } else { "dark" };
+        let next = if theme.get_untracked() == "dark" {
+            "light"
+        } else {
+            "dark"
+        };
         let _ = LocalStorage::set(THEME_KEY, next);
         theme.set(next.to_string());
     };

@@ -53,11 +53,20 @@ pub fn OverviewPage() -> impl IntoView {
 
 /// How many objects a list holds, without reading them all: one item and the remaining count.
 async fn count(ty: ResourceType, namespace: String) -> Option<u64> {
-    let page: Value = client::get(&format!("{}?limit=1", ty.collection_path(Some(&namespace))), client::JSON)
-        .await
-        .ok()?;
-    let items = page.get("items").and_then(Value::as_array).map_or(0, Vec::len) as u64;
-    let remaining = page.pointer("/metadata/remainingItemCount").and_then(Value::as_u64).unwrap_or(0);
+    let page: Value = client::get(
+        &format!("{}?limit=1", ty.collection_path(Some(&namespace))),
+        client::JSON,
+    )
+    .await
+    .ok()?;
+    let items = page
+        .get("items")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len) as u64;
+    let remaining = page
+        .pointer("/metadata/remainingItemCount")
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
     Some(items + remaining)
 }
 
@@ -66,10 +75,19 @@ fn NamespaceCounts() -> impl IntoView {
     let discovery = expect_discovery();
     let namespace = expect_namespace();
     let counted = Memo::new(move |_| {
-        let types = discovery.types.get().and_then(Result::ok).unwrap_or_default();
+        let types = discovery
+            .types
+            .get()
+            .and_then(Result::ok)
+            .unwrap_or_default();
         COUNTED
             .iter()
-            .filter_map(|(group, resource)| types.iter().find(|t| t.group == *group && t.resource == *resource).cloned())
+            .filter_map(|(group, resource)| {
+                types
+                    .iter()
+                    .find(|t| t.group == *group && t.resource == *resource)
+                    .cloned()
+            })
             .collect::<Vec<_>>()
     });
     // One permission request, then a count only of what the user may list.
@@ -84,7 +102,12 @@ fn NamespaceCounts() -> impl IntoView {
             let permissions = check(checks).await.unwrap_or_default();
             let mut out = Vec::new();
             for ty in types {
-                if permissions.allows(&AccessCheck::new("list", &ty.group, &ty.resource, Some(&ns))) {
+                if permissions.allows(&AccessCheck::new(
+                    "list",
+                    &ty.group,
+                    &ty.resource,
+                    Some(&ns),
+                )) {
                     let n = count(ty.clone(), ns.clone()).await;
                     out.push((ty, n));
                 }

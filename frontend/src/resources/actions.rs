@@ -18,7 +18,10 @@ pub fn DeleteButton(
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let path = ty.object_path(namespace.as_deref(), &name);
-    let question = format!("Delete {} {name}? This cannot be undone.", ty.kind.to_lowercase());
+    let question = format!(
+        "Delete {} {name}? This cannot be undone.",
+        ty.kind.to_lowercase()
+    );
     let confirm = move |_| {
         let path = path.clone();
         busy.set(true);
@@ -67,7 +70,8 @@ pub fn ScaleControl(
         spawn_local(async move {
             let patch = json!({"spec": {"replicas": count}});
             if let Err(e) =
-                client::send_json(Method::PATCH, &path, "application/merge-patch+json", &patch).await
+                client::send_json(Method::PATCH, &path, "application/merge-patch+json", &patch)
+                    .await
             {
                 error.set(Some(e.describe()));
             }

@@ -63,7 +63,12 @@ fn ObjectView(ty: ResourceType, target: RouteTarget) -> impl IntoView {
         mode: Mode::Objects,
     });
     let object = Memo::new(move |_| {
-        state.with(|s| s.items.values().next().map(|item: &Arc<Item>| item.object.clone()))
+        state.with(|s| {
+            s.items
+                .values()
+                .next()
+                .map(|item: &Arc<Item>| item.object.clone())
+        })
     });
     let phase = Memo::new(move |_| state.with(|s| s.phase.clone()));
     let checks = action_checks(&ty, namespace.as_deref());
@@ -113,20 +118,26 @@ fn ObjectView(ty: ResourceType, target: RouteTarget) -> impl IntoView {
         let (ty, namespace, name) = (ty.clone(), namespace.clone(), name.clone());
         move || {
             let (ty, namespace, name) = (ty.clone(), namespace.clone(), name.clone());
+            // While editing, only `editing` is tracked: a change to the object must not replace
+            // the text being edited (saving it then reports the conflict).
+            if editing.get() {
+                let Some(object) = object.get_untracked() else {
+                    return view! { <p class="empty">"This object does not exist (any more)."</p> }
+                        .into_any();
+                };
+                return view! {
+                    <YamlEditor
+                        target=EditTarget::Edit { ty, namespace, name }
+                        initial=editable_yaml(&object)
+                        on_done=Callback::new(move |_| editing.set(false))
+                        on_cancel=Callback::new(move |_| editing.set(false))
+                    />
+                }
+                .into_any();
+            }
             match (object.get(), phase.get()) {
                 (Some(object), _) => {
-                    if editing.get() {
-                        view! {
-                            <YamlEditor
-                                target=EditTarget::Edit { ty, namespace, name }
-                                initial=editable_yaml(&object)
-                                on_done=Callback::new(move |_| editing.set(false))
-                                on_cancel=Callback::new(move |_| editing.set(false))
-                            />
-                        }.into_any()
-                    } else {
-                        view! { <ObjectSections ty=ty namespace=namespace object=object /> }.into_any()
-                    }
+                    view! { <ObjectSections ty=ty namespace=namespace object=object /> }.into_any()
                 }
                 (None, Phase::Current) => view! {
                     <p class="empty" data-testid="object-missing">"This object does not exist (any more)."</p>
@@ -161,14 +172,26 @@ fn ObjectSections(ty: ResourceType, namespace: Option<String>, object: Value) ->
             .and_then(Value::as_object)
             .map(|map| {
                 map.iter()
-                    .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_string)))
+                    .map(|(k, v)| {
+                        (
+                            k.clone(),
+                            v.as_str().map_or_else(|| v.to_string(), str::to_string),
+                        )
+                    })
                     .collect()
             })
             .unwrap_or_default()
     };
     let created = text("/metadata/creationTimestamp");
-    let spec = object.get("spec").or_else(|| object.get("data")).map(to_yaml);
-    let spec_title = if object.get("spec").is_some() { "Spec" } else { "Data" };
+    let spec = object
+        .get("spec")
+        .or_else(|| object.get("data"))
+        .map(to_yaml);
+    let spec_title = if object.get("spec").is_some() {
+        "Spec"
+    } else {
+        "Data"
+    };
     let status = object.get("status").map(to_yaml);
     let name = text("/metadata/name");
     view! {
@@ -262,7 +285,12 @@ fn Related(ty: ResourceType, namespace: Option<String>, object: Value) -> impl I
         .map(|refs| {
             refs.iter()
                 .map(|r| {
-                    let get = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+                    let get = |k: &str| {
+                        r.get(k)
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_string()
+                    };
                     (get("apiVersion"), get("kind"), get("name"))
                 })
                 .collect()
@@ -270,7 +298,11 @@ fn Related(ty: ResourceType, namespace: Option<String>, object: Value) -> impl I
         .unwrap_or_default();
     let selector = object
         .pointer("/spec/selector/matchLabels")
-        .or_else(|| (ty.kind == "Service").then(|| object.pointer("/spec/selector")).flatten())
+        .or_else(|| {
+            (ty.kind == "Service")
+                .then(|| object.pointer("/spec/selector"))
+                .flatten()
+        })
         .and_then(Value::as_object)
         .filter(|labels| !labels.is_empty())
         .map(|labels| {
@@ -283,16 +315,28 @@ fn Related(ty: ResourceType, namespace: Option<String>, object: Value) -> impl I
     let owner_links = {
         let namespace = namespace.clone();
         move || {
-            let types = discovery.types.get().and_then(Result::ok).unwrap_or_default();
+            let types = discovery
+                .types
+                .get()
+                .and_then(Result::ok)
+                .unwrap_or_default();
             owners
                 .clone()
                 .into_iter()
                 .map(|(api_version, kind, name)| {
-                    let owner_ty = types.iter().find(|t| t.kind == kind && t.api_version() == api_version);
+                    let owner_ty = types
+                        .iter()
+                        .find(|t| t.kind == kind && t.api_version() == api_version);
                     match owner_ty {
                         Some(t) => {
-                            let href = Page::detail(t, namespace.as_deref().filter(|_| t.namespaced), &name).path();
-                            view! { <li>"Owned by " {kind} " " <A href=href>{name}</A></li> }.into_any()
+                            let href = Page::detail(
+                                t,
+                                namespace.as_deref().filter(|_| t.namespaced),
+                                &name,
+                            )
+                            .path();
+                            view! { <li>"Owned by " {kind} " " <A href=href>{name}</A></li> }
+                                .into_any()
                         }
                         None => view! { <li>"Owned by " {kind} " " {name}</li> }.into_any(),
                     }
@@ -329,12 +373,23 @@ fn SelectedPods(namespace: String, selector: String) -> impl IntoView {
         subresources: vec![],
     };
     move || match state.with(|s| s.phase.clone()) {
-        Phase::Failed(error) => view! { <p class="muted">{format!("Pods: {}", error.describe())}</p> }.into_any(),
+        Phase::Failed(error) => {
+            view! { <p class="muted">{format!("Pods: {}", error.describe())}</p> }.into_any()
+        }
         _ => {
             let mut pods: Vec<(String, String)> = state.with(|s| {
                 s.items
                     .values()
-                    .map(|p| (p.name.clone(), p.object.pointer("/status/phase").and_then(Value::as_str).unwrap_or("Pending").to_string()))
+                    .map(|p| {
+                        (
+                            p.name.clone(),
+                            p.object
+                                .pointer("/status/phase")
+                                .and_then(Value::as_str)
+                                .unwrap_or("Pending")
+                                .to_string(),
+                        )
+                    })
                     .collect()
             });
             pods.sort();

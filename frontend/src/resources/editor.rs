@@ -108,7 +108,11 @@ async fn apply(target: &EditTarget, manifest: &str, dry_run: bool) -> Result<Val
             let path = format!("{}{query}", ty.collection_path(namespace.as_deref()));
             client::send_text(Method::POST, &path, YAML, manifest).await
         }
-        EditTarget::Edit { ty, namespace, name } => {
+        EditTarget::Edit {
+            ty,
+            namespace,
+            name,
+        } => {
             let path = format!("{}{query}", ty.object_path(namespace.as_deref(), name));
             client::send_text(Method::PUT, &path, YAML, manifest).await
         }
@@ -138,7 +142,10 @@ pub fn YamlEditor(
         let source = text.get_untracked();
         let target = target.get_value();
         if source.trim().is_empty() {
-            errors.set(vec![EditorError { line: Some(1), message: "The manifest is empty.".into() }]);
+            errors.set(vec![EditorError {
+                line: Some(1),
+                message: "The manifest is empty.".into(),
+            }]);
             return;
         }
         let manifest = source.clone();
@@ -164,10 +171,20 @@ pub fn YamlEditor(
         });
     };
     let go_to_line = move |line: usize| {
-        let Some(area) = textarea.get_untracked() else { return };
+        let Some(area) = textarea.get_untracked() else {
+            return;
+        };
         let source = text.get_untracked();
-        let start: usize = source.lines().take(line.saturating_sub(1)).map(|l| l.len() + 1).sum();
-        let end = start + source.lines().nth(line.saturating_sub(1)).map_or(0, str::len);
+        let start: usize = source
+            .lines()
+            .take(line.saturating_sub(1))
+            .map(|l| l.len() + 1)
+            .sum();
+        let end = start
+            + source
+                .lines()
+                .nth(line.saturating_sub(1))
+                .map_or(0, str::len);
         let _ = area.focus();
         let _ = area.set_selection_range(start as u32, end as u32);
     };
@@ -223,7 +240,6 @@ pub fn YamlEditor(
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,18 +257,24 @@ mod tests {
 
     #[test]
     fn yaml_syntax_errors_name_their_line() {
-        let message = "error converting YAML to JSON: yaml: line 5: did not find expected ',' or ']'";
+        let message =
+            "error converting YAML to JSON: yaml: line 5: did not find expected ',' or ']'";
         assert_eq!(line_of_yaml_error(message), Some(5));
         assert_eq!(line_of_yaml_error("no line here"), None);
         let refused = KubeError {
             status: 400,
             reason: "BadRequest".into(),
-            message: format!("the object provided is unrecognized (must be of type ConfigMap): {message} (6170)"),
+            message: format!(
+                "the object provided is unrecognized (must be of type ConfigMap): {message} (6170)"
+            ),
             causes: vec![],
         };
         let errors = errors_from("", &refused);
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].line, Some(5));
-        assert_eq!(errors[0].message, "This is not valid YAML: line 5: did not find expected ',' or ']'");
+        assert_eq!(
+            errors[0].message,
+            "This is not valid YAML: line 5: did not find expected ',' or ']'"
+        );
     }
 }

@@ -13,7 +13,9 @@ use crate::{
     },
     permissions::{WhyHidden, permissions_for},
     resources::{
-        RouteTarget, editor::{EditTarget, YamlEditor}, resolve_kind, use_route_target,
+        RouteTarget,
+        editor::{EditTarget, YamlEditor},
+        resolve_kind, use_route_target,
         virtual_table::{Rows, SortKey, VirtualTable},
     },
 };
@@ -42,7 +44,8 @@ pub fn action_checks(ty: &ResourceType, namespace: Option<&str>) -> Vec<AccessCh
         .collect();
     if ty.scalable() {
         checks.push(
-            AccessCheck::new("update", &ty.group, &ty.resource, namespace).with_subresource("scale"),
+            AccessCheck::new("update", &ty.group, &ty.resource, namespace)
+                .with_subresource("scale"),
         );
     }
     checks
@@ -73,7 +76,10 @@ fn KindList(ty: ResourceType, target: RouteTarget) -> impl IntoView {
                 .filter(|item| {
                     needle.is_empty()
                         || item.name.to_lowercase().contains(&needle)
-                        || item.cells.iter().any(|c| c.to_lowercase().contains(&needle))
+                        || item
+                            .cells
+                            .iter()
+                            .any(|c| c.to_lowercase().contains(&needle))
                 })
                 .cloned()
                 .collect();

@@ -27,8 +27,7 @@ pub struct Rows(pub Vec<Arc<Item>>);
 
 impl PartialEq for Rows {
     fn eq(&self, other: &Self) -> bool {
-        self.0.len() == other.0.len()
-            && self.0.iter().zip(&other.0).all(|(a, b)| Arc::ptr_eq(a, b))
+        self.0.len() == other.0.len() && self.0.iter().zip(&other.0).all(|(a, b)| Arc::ptr_eq(a, b))
     }
 }
 
@@ -61,7 +60,10 @@ impl SortKey {
 
 /// Whole numbers as numbers ("9" before "10"), everything else as text.
 fn natural(a: Option<&str>, b: Option<&str>) -> std::cmp::Ordering {
-    match (a.and_then(|a| a.parse::<i64>().ok()), b.and_then(|b| b.parse::<i64>().ok())) {
+    match (
+        a.and_then(|a| a.parse::<i64>().ok()),
+        b.and_then(|b| b.parse::<i64>().ok()),
+    ) {
         (Some(x), Some(y)) => x.cmp(&y),
         _ => a.cmp(&b),
     }
@@ -116,7 +118,10 @@ pub fn VirtualTable(
                 if key.column.unwrap_or(0) == index {
                     key.descending = !key.descending;
                 } else {
-                    *key = SortKey { column: Some(index), descending: false };
+                    *key = SortKey {
+                        column: Some(index),
+                        descending: false,
+                    };
                 }
             })
         };
