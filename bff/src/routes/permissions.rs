@@ -495,6 +495,13 @@ fn count(requests: usize) -> u32 {
     u32::try_from(requests).unwrap_or(u32::MAX)
 }
 
+/// Rules are asked for in this namespace to learn the cluster-wide ones. It cannot exist (a colon
+/// is not allowed in namespace names), so no RoleBinding can be in it: the review lists exactly
+/// what ClusterRoleBindings grant, which is what decides cluster-scoped resources and requests
+/// across all namespaces. One review then answers every cluster-wide check of a view, instead of
+/// one access review per check.
+pub const CLUSTER_WIDE: &str = "kube-console:cluster-wide";
+
 /// The rules of each namespace, from the cache or from one review each, made side by side.
 /// Also returns how many reviews were made.
 async fn rules_of(
@@ -517,7 +524,19 @@ async fn rules_of(
     let fetched = side_by_side(missing.into_iter().map(|namespace| {
         let as_user = as_user.clone();
         async move {
-            let rules = as_user.rules_review(&namespace).await?;
+            let rules = match as_user.rules_review(&namespace).await {
+                Ok(rules) => rules,
+                // A cluster that refuses the pseudo-namespace: each cluster-wide check is then
+                // reviewed on its own.
+                Err(AppError::Upstream(reason)) if namespace == CLUSTER_WIDE => {
+                    tracing::debug!(%reason, "no cluster-wide rules review");
+                    NamespaceRules {
+                        rules: Vec::new(),
+                        incomplete: true,
+                    }
+                }
+                Err(err) => return Err(err),
+            };
             Ok((namespace, Arc::new(rules)))
         }
     }))
@@ -548,11 +567,14 @@ async fn permissions(
     let as_user = AsUser::new(state.kube.clone(), &user.token);
     let cache = &state.permissions.cache;
 
-    let namespaces: BTreeSet<String> = query
+    let mut namespaces: BTreeSet<String> = query
         .checks
         .iter()
         .filter_map(|check| check.namespace.clone())
         .collect();
+    if query.checks.iter().any(|check| check.namespace.is_none()) {
+        namespaces.insert(CLUSTER_WIDE.to_string());
+    }
     let (rules, mut requests) = rules_of(cache, &as_user, who, namespaces).await?;
 
     // What the rules decide; the rest (cluster-wide, or rules not listed in full) is reviewed
@@ -563,10 +585,8 @@ async fn permissions(
         if decided.contains_key(check) || to_review.contains(check) {
             continue;
         }
-        let by_rules = check
-            .namespace
-            .as_ref()
-            .and_then(|namespace| rules.get(namespace))
+        let by_rules = rules
+            .get(check.namespace.as_deref().unwrap_or(CLUSTER_WIDE))
             .filter(|rules| !rules.incomplete)
             .map(|rules| rules.rules.iter().any(|rule| rule.grants(check)));
         let known = by_rules.or_else(|| cache.access.get(&(who, check.clone())));
