@@ -55,14 +55,6 @@ async fn exists(browser: &Browser, css: &str) -> anyhow::Result<bool> {
     Ok(!browser.client.find_all(Locator::Css(css)).await?.is_empty())
 }
 
-async fn wait_until<F, Fut>(what: &str, deadline: Duration, mut check: F) -> anyhow::Result<()>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<bool>>,
-{
-    devstack::poll::until(what, deadline, || check()).await
-}
-
 async fn row_shown(browser: &Browser, name: &str) -> anyhow::Result<bool> {
     exists(
         browser,
@@ -156,7 +148,7 @@ async fn admin_creates_edits_and_deletes_a_configmap_from_yaml() -> anyhow::Resu
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  greeting: hello\n"
     );
     apply_yaml(&browser, &manifest).await?;
-    wait_until("the new row", Duration::from_secs(10), || {
+    devstack::poll::until("the new row", Duration::from_secs(10), || {
         row_shown(&browser, &name)
     })
     .await?;
@@ -215,7 +207,7 @@ async fn admin_creates_edits_and_deletes_a_configmap_from_yaml() -> anyhow::Resu
         .await?
         .click()
         .await?;
-    wait_until("the label on the page", Duration::from_secs(10), || async {
+    devstack::poll::until("the label on the page", Duration::from_secs(10), || async {
         Ok(browser.text_of("main").await?.contains("changed-by"))
     })
     .await?;
@@ -239,7 +231,7 @@ async fn admin_creates_edits_and_deletes_a_configmap_from_yaml() -> anyhow::Resu
         &loaded.replace("greeting: hello", "greeting: bonjour"),
     )
     .await?;
-    let saved = wait_until(
+    let saved = devstack::poll::until(
         "the edited data on the page",
         Duration::from_secs(10),
         || async {
@@ -284,7 +276,7 @@ async fn admin_creates_edits_and_deletes_a_configmap_from_yaml() -> anyhow::Resu
         .click()
         .await?;
     list_is_live(&browser).await?;
-    wait_until("the row to go", Duration::from_secs(10), || async {
+    devstack::poll::until("the row to go", Duration::from_secs(10), || async {
         Ok(!row_shown(&browser, &name).await?)
     })
     .await?;
@@ -338,7 +330,7 @@ async fn admin_scales_a_deployment_and_sees_the_change() -> anyhow::Result<()> {
         .await?
         .click()
         .await?;
-    wait_until(
+    devstack::poll::until(
         "3 replicas in the cluster",
         Duration::from_secs(10),
         || async {
@@ -358,7 +350,7 @@ async fn admin_scales_a_deployment_and_sees_the_change() -> anyhow::Result<()> {
     )
     .await?;
     // The page follows by watch: the spec it shows says 3 now.
-    wait_until(
+    devstack::poll::until(
         "the page to show 3 replicas",
         Duration::from_secs(10),
         || async {
@@ -380,7 +372,7 @@ async fn admin_scales_a_deployment_and_sees_the_change() -> anyhow::Result<()> {
             "--wait=false",
         ],
     )?;
-    wait_until(
+    devstack::poll::until(
         "the page to notice the deletion",
         Duration::from_secs(10),
         || exists(&browser, "[data-testid=object-missing]"),
@@ -491,7 +483,7 @@ async fn kubectl_changes_show_in_the_open_list_and_detail_page() -> anyhow::Resu
         ],
     )?;
     let created = Instant::now();
-    wait_until("the kubectl-created row", Duration::from_secs(5), || {
+    devstack::poll::until("the kubectl-created row", Duration::from_secs(5), || {
         row_shown(&browser, &name)
     })
     .await?;
@@ -520,7 +512,7 @@ async fn kubectl_changes_show_in_the_open_list_and_detail_page() -> anyhow::Resu
         ],
     )?;
     let patched = Instant::now();
-    wait_until(
+    devstack::poll::until(
         "the patched data on the detail page",
         Duration::from_secs(5),
         || async {
@@ -537,7 +529,7 @@ async fn kubectl_changes_show_in_the_open_list_and_detail_page() -> anyhow::Resu
     assert!(list_latency < Duration::from_secs(5) && detail_latency < Duration::from_secs(5));
 
     kubectl_ok(&stack, &["delete", "configmap", &name, "-n", "team-a"])?;
-    wait_until(
+    devstack::poll::until(
         "the page to notice the deletion",
         Duration::from_secs(5),
         || exists(&browser, "[data-testid=object-missing]"),

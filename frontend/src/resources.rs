@@ -41,10 +41,10 @@ pub fn use_route_target() -> Memo<RouteTarget> {
     });
     // The page's namespace is the current one (a link or a reload may name another).
     Effect::new(move |_| {
-        if let Some(ns) = target.get().namespace {
-            if namespace.current.get_untracked() != ns {
-                namespace.current.set(ns);
-            }
+        if let Some(ns) = target.get().namespace
+            && namespace.current.get_untracked() != ns
+        {
+            namespace.current.set(ns);
         }
     });
     target

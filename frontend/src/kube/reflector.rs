@@ -160,17 +160,17 @@ impl ReflectorState {
 
     /// Applies one page; returns the continue token when more pages follow.
     pub fn apply_page(&mut self, mut page: Value, mode: Mode) -> Option<String> {
-        if mode == Mode::Table {
-            if let Some(columns) = page.get("columnDefinitions").and_then(Value::as_array) {
-                self.columns = columns
-                    .iter()
-                    .map(|c| Column {
-                        name: text(c, "/name"),
-                        description: text(c, "/description"),
-                        priority: c.get("priority").and_then(Value::as_i64).unwrap_or(0),
-                    })
-                    .collect();
-            }
+        if mode == Mode::Table
+            && let Some(columns) = page.get("columnDefinitions").and_then(Value::as_array)
+        {
+            self.columns = columns
+                .iter()
+                .map(|c| Column {
+                    name: text(c, "/name"),
+                    description: text(c, "/description"),
+                    priority: c.get("priority").and_then(Value::as_i64).unwrap_or(0),
+                })
+                .collect();
         }
         for entry in entries(&mut page, mode) {
             if let Some(item) = item_from(entry, mode) {

@@ -44,10 +44,11 @@ pub fn provide_namespace_context(active: Memo<bool>) -> NamespaceContext {
     Effect::new(move |_| {
         if let Some(Ok(choices)) = context.choices.get() {
             let current = context.current.get_untracked();
-            if !choices.complete && !choices.namespaces.contains(&current) {
-                if let Some(first) = choices.namespaces.first() {
-                    context.current.set(first.clone());
-                }
+            if !choices.complete
+                && !choices.namespaces.contains(&current)
+                && let Some(first) = choices.namespaces.first()
+            {
+                context.current.set(first.clone());
             }
         }
     });
