@@ -18,7 +18,9 @@ async fn two_users_log_in_keep_their_session_and_log_out_in_every_tab() -> anyho
         // A deep link without a session goes to Dex and comes back to the same route.
         browser
             .client
-            .goto(&format!("{console}/namespaces/team-a?tab=yaml"))
+            .goto(&format!(
+                "{console}/ns/team-a/core/v1/configmaps?filter=app"
+            ))
             .await?;
         browser.log_in_at_dex(&user).await?;
         let current_user = browser.wait_for("[data-testid=current-user]").await?;
@@ -26,13 +28,13 @@ async fn two_users_log_in_keep_their_session_and_log_out_in_every_tab() -> anyho
         let groups = current_user.attr("title").await?.unwrap_or_default();
         assert!(groups.contains("console-"), "groups on hover: {groups}");
         assert_eq!(
-            browser.text_of("[data-testid=namespace-name]").await?,
-            "team-a"
+            browser.text_of("[data-testid=list-title]").await?,
+            "configmaps in team-a"
         );
         let url = browser.client.current_url().await?;
         assert_eq!(
             url.as_str(),
-            format!("{console}/namespaces/team-a?tab=yaml")
+            format!("{console}/ns/team-a/core/v1/configmaps?filter=app")
         );
 
         let token = browser.required_token().await?;
@@ -105,7 +107,10 @@ async fn the_session_survives_token_expiry_without_a_reload() -> anyhow::Result<
     let browser = Browser::start(description).await?;
     browser
         .client
-        .goto(&format!("{}/namespaces/team-a", description.console_url))
+        .goto(&format!(
+            "{}/ns/team-a/core/v1/configmaps",
+            description.console_url
+        ))
         .await?;
     browser.log_in_at_dex(&user).await?;
     browser.wait_for("[data-testid=current-user]").await?;
@@ -119,7 +124,10 @@ async fn the_session_survives_token_expiry_without_a_reload() -> anyhow::Result<
         .await?;
     browser
         .client
-        .goto(&format!("{}/namespaces/team-a", description.console_url))
+        .goto(&format!(
+            "{}/ns/team-a/core/v1/configmaps",
+            description.console_url
+        ))
         .await?;
     browser.log_in_at_dex(&user).await?;
     browser.wait_for("[data-testid=current-user]").await?;
@@ -201,8 +209,8 @@ async fn the_session_survives_token_expiry_without_a_reload() -> anyhow::Result<
     browser.log_in_at_dex(&user).await?;
     browser.wait_for("[data-testid=current-user]").await?;
     assert_eq!(
-        browser.text_of("[data-testid=namespace-name]").await?,
-        "team-a"
+        browser.text_of("[data-testid=list-title]").await?,
+        "configmaps in team-a"
     );
     browser.close().await?;
     e2e::assert_not_logged(&description.log_dir, &first);
