@@ -9,6 +9,9 @@ use tokio::io::AsyncWriteExt;
 pub const RBAC: &str = include_str!("../manifests/rbac.yaml");
 /// ConfigMaps, Secrets, Services and Deployments in the demo namespaces.
 pub const DEMO_OBJECTS: &str = include_str!("../manifests/demo-objects.yaml");
+/// A CustomResourceDefinition (Database), and one object of it once the kind is served.
+pub const CUSTOM_RESOURCES: &str = include_str!("../manifests/custom-resources.yaml");
+pub const CUSTOM_OBJECTS: &str = include_str!("../manifests/custom-objects.yaml");
 
 /// Runs `kubectl --kubeconfig <kubeconfig> <args>`, with `stdin` piped in when given, and returns
 /// its standard output; a non-zero exit is an error carrying kubectl's message.
@@ -43,6 +46,23 @@ pub async fn kubectl(
         );
     }
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// Applies the custom resource definitions, waits until the apiserver serves them, then their objects.
+pub async fn apply_custom_resources(kubeconfig: &Path) -> anyhow::Result<()> {
+    apply(kubeconfig, CUSTOM_RESOURCES).await?;
+    kubectl(
+        kubeconfig,
+        &[
+            "wait",
+            "--for=condition=Established",
+            "crd/databases.demo.kube-console.io",
+            "--timeout=60s",
+        ],
+        None,
+    )
+    .await?;
+    apply(kubeconfig, CUSTOM_OBJECTS).await
 }
 
 pub async fn apply(kubeconfig: &Path, manifest: &str) -> anyhow::Result<()> {

@@ -331,6 +331,7 @@ impl Stack {
 
         seed::apply(&description.admin_kubeconfig, seed::RBAC).await?;
         seed::apply(&description.admin_kubeconfig, seed::DEMO_OBJECTS).await?;
+        seed::apply_custom_resources(&description.admin_kubeconfig).await?;
         // A ReplicaSet for the demo Deployment is proof that kube-controller-manager runs its
         // controllers, each with its own service account, against this apiserver.
         stack

@@ -675,3 +675,28 @@ async fn names_and_annotations_are_text_and_every_control_has_a_name() -> anyhow
     assert!(errors.is_empty(), "console errors: {errors:?}");
     browser.close().await
 }
+
+#[tokio::test]
+async fn custom_resources_are_in_the_sidebar_with_their_printer_columns() -> anyhow::Result<()> {
+    let stack = TestStack::get().await?;
+    let browser = open_as(
+        &stack,
+        Role::Admin,
+        "/ns/team-a/demo.kube-console.io/v1/databases",
+    )
+    .await?;
+    list_is_live(&browser).await?;
+    let row = browser
+        .text_of("[data-testid=resource-row][data-name=orders]")
+        .await?;
+    assert!(row.contains("postgres") && row.contains("20"), "{row}");
+    let headers = browser.text_of(".vtable thead").await?;
+    assert!(
+        headers.contains("Engine") && headers.contains("Size"),
+        "{headers}"
+    );
+    browser.wait_for("nav.sidebar ul.kinds").await?;
+    let sidebar = browser.text_of("nav.sidebar").await?;
+    assert!(sidebar.contains("Database"), "{sidebar}");
+    browser.close().await
+}
