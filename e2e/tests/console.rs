@@ -700,3 +700,58 @@ async fn custom_resources_are_in_the_sidebar_with_their_printer_columns() -> any
     assert!(sidebar.contains("Database"), "{sidebar}");
     browser.close().await
 }
+
+#[tokio::test]
+async fn a_list_longer_than_a_page_arrives_whole_and_scrolls_to_its_end() -> anyhow::Result<()> {
+    let stack = TestStack::get().await?;
+    let namespace = unique("e2e-paging");
+    // More than the first page (250), so that the list is read with limit/continue.
+    let count = 400;
+    let mut manifest = format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {namespace}\n");
+    for i in 0..count {
+        manifest.push_str(&format!(
+            "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: page-{i:04}\n  namespace: {namespace}\ndata:\n  i: \"{i}\"\n"
+        ));
+    }
+    let file = std::env::temp_dir().join(format!("{namespace}.yaml"));
+    std::fs::write(&file, manifest)?;
+    kubectl_ok(&stack, &["apply", "-f", &file.to_string_lossy()])?;
+    std::fs::remove_file(&file)?;
+
+    let browser = open_as(
+        &stack,
+        Role::Admin,
+        &format!("/ns/{namespace}/core/v1/configmaps"),
+    )
+    .await?;
+    list_is_live(&browser).await?;
+    browser
+        .wait_for("[data-testid=list-filter]")
+        .await?
+        .send_keys("page-")
+        .await?;
+    let counted = browser.text_of("[data-testid=row-count]").await?;
+    assert!(counted.starts_with(&format!("{count} ")), "{counted}");
+    // Only the rows in view are in the page.
+    let rendered = browser
+        .client
+        .find_all(Locator::Css("[data-testid=resource-row]"))
+        .await?
+        .len();
+    assert!(rendered < 100, "{rendered} rows rendered");
+    browser
+        .client
+        .execute(
+            "const t = document.querySelector('.vtable'); t.scrollTop = t.scrollHeight;",
+            vec![],
+        )
+        .await?;
+    let last = format!("page-{:04}", count - 1);
+    devstack::poll::until("the last row on screen", Duration::from_secs(10), || {
+        row_shown(&browser, &last)
+    })
+    .await?;
+    browser.close().await?;
+    kubectl_ok(&stack, &["delete", "namespace", &namespace, "--wait=false"])?;
+    Ok(())
+}
