@@ -111,12 +111,23 @@ impl Browser {
     }
 
     pub async fn wait_for(&self, css: &str) -> anyhow::Result<Element> {
-        self.client
-            .wait()
-            .at_most(Duration::from_secs(30))
-            .for_element(Locator::Css(css))
+        self.wait_for_locator(Locator::Css(css))
             .await
             .with_context(|| format!("waiting for {css}"))
+    }
+
+    /// Polls for the element for up to 30 s. A lookup that lands in the middle of a navigation
+    /// (console → /auth/login → Dex and back) fails with "aborted by navigation", which only
+    /// means "not yet".
+    pub async fn wait_for_locator(&self, locator: Locator<'_>) -> anyhow::Result<Element> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            match self.client.find(locator).await {
+                Ok(element) => return Ok(element),
+                Err(error) if std::time::Instant::now() >= deadline => return Err(error.into()),
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
     }
 
     pub async fn text_of(&self, css: &str) -> anyhow::Result<String> {
@@ -126,10 +137,7 @@ impl Browser {
     /// On Dex's login page: picks the password connector from the list and logs in as `user`.
     pub async fn log_in_at_dex(&self, user: &DemoUser) -> anyhow::Result<()> {
         let connector = self
-            .client
-            .wait()
-            .at_most(Duration::from_secs(30))
-            .for_element(Locator::XPath(
+            .wait_for_locator(Locator::XPath(
                 "//a[.//*[contains(normalize-space(.), 'Log in with Email')]]",
             ))
             .await
