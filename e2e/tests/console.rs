@@ -101,6 +101,32 @@ fn kubectl_ok(stack: &TestStack, args: &[&str]) -> anyhow::Result<String> {
     Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
 }
 
+/// The `greeting` a test ConfigMap in team-a holds, as kubectl reads it.
+fn greeting(stack: &TestStack, name: &str) -> anyhow::Result<String> {
+    kubectl_ok(
+        stack,
+        &[
+            "get",
+            "configmap",
+            name,
+            "-n",
+            "team-a",
+            "-o",
+            "jsonpath={.data.greeting}",
+        ],
+    )
+}
+
+async fn click_button(browser: &Browser, name: &str) -> anyhow::Result<()> {
+    browser
+        .client
+        .find(Locator::XPath(&button_named(name)))
+        .await?
+        .click()
+        .await?;
+    Ok(())
+}
+
 fn button_named(name: &str) -> String {
     format!("//button[normalize-space(.)='{name}']")
 }
@@ -152,21 +178,7 @@ async fn admin_creates_edits_and_deletes_a_configmap_from_yaml() -> anyhow::Resu
         row_shown(&browser, &name)
     })
     .await?;
-    assert_eq!(
-        kubectl_ok(
-            &stack,
-            &[
-                "get",
-                "configmap",
-                &name,
-                "-n",
-                "team-a",
-                "-o",
-                "jsonpath={.data.greeting}"
-            ]
-        )?,
-        "hello"
-    );
+    assert_eq!(greeting(&stack, &name)?, "hello");
 
     // Edit it on its detail page.
     goto(
@@ -176,12 +188,7 @@ async fn admin_creates_edits_and_deletes_a_configmap_from_yaml() -> anyhow::Resu
     )
     .await?;
     browser.wait_for("[data-testid=object-spec]").await?;
-    browser
-        .client
-        .find(Locator::XPath(&button_named("Edit YAML")))
-        .await?
-        .click()
-        .await?;
+    click_button(&browser, "Edit YAML").await?;
     let loaded = editor_text(&browser).await?;
     assert!(loaded.contains("greeting: hello"), "{loaded}");
     // Someone else changes it meanwhile: saving is a 409 Conflict, and the text stays.
@@ -201,22 +208,12 @@ async fn admin_creates_edits_and_deletes_a_configmap_from_yaml() -> anyhow::Resu
     let errors = editor_errors(&browser).await?;
     assert!(errors.contains("Conflict"), "{errors}");
     assert_eq!(editor_text(&browser).await?, stale);
-    browser
-        .client
-        .find(Locator::XPath(&button_named("Cancel")))
-        .await?
-        .click()
-        .await?;
+    click_button(&browser, "Cancel").await?;
     devstack::poll::until("the label on the page", Duration::from_secs(10), || async {
         Ok(browser.text_of("main").await?.contains("changed-by"))
     })
     .await?;
-    browser
-        .client
-        .find(Locator::XPath(&button_named("Edit YAML")))
-        .await?
-        .click()
-        .await?;
+    click_button(&browser, "Edit YAML").await?;
     let loaded = editor_text(&browser).await?;
     assert!(
         loaded.contains("changed-by"),
@@ -247,29 +244,10 @@ async fn admin_creates_edits_and_deletes_a_configmap_from_yaml() -> anyhow::Resu
         panic!("saving failed: {}", editor_errors(&browser).await?);
     }
     saved?;
-    assert_eq!(
-        kubectl_ok(
-            &stack,
-            &[
-                "get",
-                "configmap",
-                &name,
-                "-n",
-                "team-a",
-                "-o",
-                "jsonpath={.data.greeting}"
-            ]
-        )?,
-        "bonjour"
-    );
+    assert_eq!(greeting(&stack, &name)?, "bonjour");
 
     // Delete, confirmed: back on the list, and gone from the cluster.
-    browser
-        .client
-        .find(Locator::XPath(&button_named("Delete")))
-        .await?
-        .click()
-        .await?;
+    click_button(&browser, "Delete").await?;
     browser
         .wait_for("[data-testid=confirm-delete-button]")
         .await?
@@ -324,12 +302,7 @@ async fn admin_scales_a_deployment_and_sees_the_change() -> anyhow::Result<()> {
     let replicas = browser.wait_for("[data-testid=replicas]").await?;
     replicas.clear().await?;
     replicas.send_keys("3").await?;
-    browser
-        .client
-        .find(Locator::XPath(&button_named("Scale")))
-        .await?
-        .click()
-        .await?;
+    click_button(&browser, "Scale").await?;
     devstack::poll::until(
         "3 replicas in the cluster",
         Duration::from_secs(10),
@@ -635,12 +608,7 @@ async fn names_and_annotations_are_text_and_every_control_has_a_name() -> anyhow
         json!([]),
         "controls without a name on the detail page"
     );
-    browser
-        .client
-        .find(Locator::XPath(&button_named("Edit YAML")))
-        .await?
-        .click()
-        .await?;
+    click_button(&browser, "Edit YAML").await?;
     browser.wait_for("[data-testid=yaml-editor]").await?;
     assert_eq!(
         nameless(&browser).await?,

@@ -157,21 +157,14 @@ pub async fn get<T: DeserializeOwned>(path: &str, accept: &str) -> Result<T, Kub
     })
 }
 
-/// Sends a JSON body (create, replace, patch) and returns the apiserver's answer.
+/// Sends a JSON body (patches) and returns the apiserver's answer.
 pub async fn send_json(
     method: Method,
     path: &str,
     content_type: &str,
     body: &Value,
 ) -> Result<Value, KubeError> {
-    let builder = request(method, path)
-        .header("Accept", JSON)
-        .header("Content-Type", content_type);
-    let request = builder
-        .body(body.to_string())
-        .map_err(|_| KubeError::unreachable())?;
-    let response = checked(request.send().await).await?;
-    Ok(response.json::<Value>().await.unwrap_or(Value::Null))
+    send_text(method, path, content_type, &body.to_string()).await
 }
 
 /// Sends a text body (YAML manifests) and returns the apiserver's answer.
