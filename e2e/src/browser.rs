@@ -134,6 +134,17 @@ impl Browser {
         Ok(self.wait_for(css).await?.text().await?)
     }
 
+    /// Scrolls the console's (virtualized) resource table to its last row.
+    pub async fn scroll_table_to_end(&self) -> anyhow::Result<()> {
+        self.client
+            .execute(
+                "const t = document.querySelector('.vtable'); t.scrollTop = t.scrollHeight;",
+                vec![],
+            )
+            .await?;
+        Ok(())
+    }
+
     /// On Dex's login page: picks the password connector from the list and logs in as `user`.
     pub async fn log_in_at_dex(&self, user: &DemoUser) -> anyhow::Result<()> {
         let connector = self

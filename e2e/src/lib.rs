@@ -35,10 +35,7 @@ impl TestStack {
 
     /// An HTTP client that trusts the stack's CA and follows no redirects.
     pub fn http(&self) -> anyhow::Result<reqwest::Client> {
-        let pem = std::fs::read(&self.description().ca_file)?;
-        Ok(reqwest::Client::builder()
-            .add_root_certificate(reqwest::Certificate::from_pem(&pem)?)
-            .redirect(reqwest::redirect::Policy::none())
+        Ok(http_client(self.description())?
             .timeout(Duration::from_secs(20))
             .build()?)
     }
@@ -52,6 +49,14 @@ impl TestStack {
             .output()
             .context("running kubectl")
     }
+}
+
+/// An HTTP client builder that trusts the stack's CA (and nothing else) and follows no redirects.
+pub fn http_client(description: &StackDescription) -> anyhow::Result<reqwest::ClientBuilder> {
+    let pem = std::fs::read(&description.ca_file)?;
+    Ok(reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&pem)?)
+        .redirect(reqwest::redirect::Policy::none()))
 }
 
 /// A stack of this test's own, on free ports, in a state folder of its own.

@@ -707,13 +707,7 @@ async fn a_list_longer_than_a_page_arrives_whole_and_scrolls_to_its_end() -> any
         .await?
         .len();
     assert!(rendered < 100, "{rendered} rows rendered");
-    browser
-        .client
-        .execute(
-            "const t = document.querySelector('.vtable'); t.scrollTop = t.scrollHeight;",
-            vec![],
-        )
-        .await?;
+    browser.scroll_table_to_end().await?;
     let last = format!("page-{:04}", count - 1);
     devstack::poll::until("the last row on screen", Duration::from_secs(10), || {
         row_shown(&browser, &last)

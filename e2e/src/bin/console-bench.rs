@@ -67,11 +67,7 @@ async fn seed(stack: &StackDescription, http: &reqwest::Client, token: &str) -> 
     Ok(())
 }
 
-fn kubectl_get(
-    stack: &StackDescription,
-    kubeconfig: &std::path::Path,
-) -> anyhow::Result<(Duration, usize)> {
-    let _ = stack;
+fn kubectl_get(kubeconfig: &std::path::Path) -> anyhow::Result<(Duration, usize)> {
     let started = Instant::now();
     let output = Command::new("kubectl")
         .arg("--kubeconfig")
@@ -127,11 +123,7 @@ async fn main() -> anyhow::Result<()> {
             .context("usage: console-bench <stack.json>")?,
     );
     let stack = StackDescription::read(&path)?;
-    let http = reqwest::Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(&std::fs::read(
-            &stack.ca_file,
-        )?)?)
-        .redirect(reqwest::redirect::Policy::none())
+    let http = e2e::http_client(&stack)?
         .timeout(Duration::from_secs(60))
         .build()?;
     let admin = stack.user(Role::Admin).context("no admin")?;
@@ -141,7 +133,7 @@ async fn main() -> anyhow::Result<()> {
     eprintln!("seeded {COUNT} ConfigMaps in {:.1?}", seeding.elapsed());
 
     // kubectl first and last, so that a warm or cold apiserver cache favours neither side.
-    let (kubectl_before, listed) = kubectl_get(&stack, &stack.admin_kubeconfig)?;
+    let (kubectl_before, listed) = kubectl_get(&stack.admin_kubeconfig)?;
     anyhow::ensure!(listed >= COUNT, "kubectl listed {listed}");
 
     let browser = Browser::start(&stack).await?;
@@ -183,14 +175,7 @@ async fn main() -> anyhow::Result<()> {
         .len();
 
     // Scroll to the end: the last object must be on screen.
-    let scroll_started = Instant::now();
-    browser
-        .client
-        .execute(
-            "const t = document.querySelector('.vtable'); t.scrollTop = t.scrollHeight;",
-            vec![],
-        )
-        .await?;
+    browser.scroll_table_to_end().await?;
     let scrolled = poll(
         &browser,
         &format!(
@@ -200,7 +185,6 @@ async fn main() -> anyhow::Result<()> {
         Duration::from_secs(30),
     )
     .await?;
-    let _ = scroll_started;
     let heap: u64 = browser
         .client
         .execute(
@@ -211,7 +195,7 @@ async fn main() -> anyhow::Result<()> {
         .as_u64()
         .unwrap_or(0);
     let rss_after = renderer_rss_kib();
-    let (kubectl_after, _) = kubectl_get(&stack, &stack.admin_kubeconfig)?;
+    let (kubectl_after, _) = kubectl_get(&stack.admin_kubeconfig)?;
     browser.close().await?;
 
     let report = json!({

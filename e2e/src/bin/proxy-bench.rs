@@ -114,11 +114,7 @@ async fn main() -> anyhow::Result<()> {
             .context("usage: proxy-bench <stack.json>")?,
     );
     let stack = StackDescription::read(&path)?;
-    let http = reqwest::Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(&std::fs::read(
-            &stack.ca_file,
-        )?)?)
-        .redirect(reqwest::redirect::Policy::none())
+    let http = e2e::http_client(&stack)?
         .pool_max_idle_per_host(HELD_CONNECTIONS)
         .timeout(Duration::from_secs(30))
         .build()?;

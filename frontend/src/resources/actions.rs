@@ -5,7 +5,69 @@ use gloo_net::http::Method;
 use leptos::{prelude::*, task::spawn_local};
 use serde_json::json;
 
-use crate::kube::{ResourceType, client};
+use shared::AccessCheck;
+
+use crate::{
+    kube::{ResourceType, client},
+    permissions::Permissions,
+};
+
+/// The checks behind a view's action controls, asked for in the view's one permission request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionChecks {
+    create: AccessCheck,
+    update: AccessCheck,
+    delete: AccessCheck,
+    /// Only for kinds with a scale subresource the console scales.
+    scale: Option<AccessCheck>,
+    /// The verbs discovery says the kind serves: RBAC cannot allow what the kind has not.
+    served: ResourceType,
+}
+
+/// Which action controls a view shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AllowedActions {
+    pub create: bool,
+    pub update: bool,
+    pub delete: bool,
+    pub scale: bool,
+}
+
+impl ActionChecks {
+    pub fn new(ty: &ResourceType, namespace: Option<&str>) -> Self {
+        let check = |verb| AccessCheck::new(verb, &ty.group, &ty.resource, namespace);
+        ActionChecks {
+            create: check("create"),
+            update: check("update"),
+            delete: check("delete"),
+            scale: ty
+                .scalable()
+                .then(|| check("update").with_subresource("scale")),
+            served: ty.clone(),
+        }
+    }
+
+    pub fn all(&self) -> Vec<AccessCheck> {
+        let mut checks = vec![
+            self.create.clone(),
+            self.update.clone(),
+            self.delete.clone(),
+        ];
+        checks.extend(self.scale.clone());
+        checks
+    }
+
+    pub fn allowed(&self, permissions: &Permissions) -> AllowedActions {
+        let may =
+            |check: &AccessCheck| self.served.supports(&check.verb) && permissions.allows(check);
+        AllowedActions {
+            create: may(&self.create),
+            update: may(&self.update),
+            delete: may(&self.delete),
+            scale: self.scale.as_ref().is_some_and(|c| permissions.allows(c)),
+        }
+    }
+}
 
 #[component]
 pub fn DeleteButton(

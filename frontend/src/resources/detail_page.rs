@@ -18,9 +18,8 @@ use crate::{
     permissions::{WhyHidden, permissions_for},
     resources::{
         RouteTarget,
-        actions::{DeleteButton, ScaleControl},
+        actions::{ActionChecks, DeleteButton, ScaleControl},
         editor::{EditTarget, YamlEditor},
-        list_page::action_checks,
         resolve_kind, use_route_target,
     },
     util,
@@ -71,10 +70,10 @@ fn ObjectView(ty: ResourceType, target: RouteTarget) -> impl IntoView {
         })
     });
     let phase = Memo::new(move |_| state.with(|s| s.phase.clone()));
-    let checks = action_checks(&ty, namespace.as_deref());
+    let checks = ActionChecks::new(&ty, namespace.as_deref());
     let permissions = permissions_for({
         let checks = checks.clone();
-        move || checks.clone()
+        move || checks.all()
     });
     let editing = RwSignal::new(false);
     let navigate = use_navigate();
@@ -92,9 +91,9 @@ fn ObjectView(ty: ResourceType, target: RouteTarget) -> impl IntoView {
                 let Ok(p) = permissions.await else {
                     return view! { <p class="error" role="alert">"The console could not check your permissions."</p> }.into_any();
                 };
-                let can_update = ty.supports("update") && p.allows(&checks[1]);
-                let can_delete = ty.supports("delete") && p.allows(&checks[2]);
-                let can_scale = checks.get(3).is_some_and(|c| p.allows(c));
+                let allowed = checks.allowed(&p);
+                let (can_update, can_delete, can_scale) =
+                    (allowed.update, allowed.delete, allowed.scale);
                 let replicas = object
                     .get_untracked()
                     .and_then(|o| o.pointer("/spec/replicas").and_then(Value::as_i64))

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
+use crate::resources::actions::ActionChecks;
 use leptos::prelude::*;
-use shared::AccessCheck;
 
 use crate::{
     kube::{
@@ -37,20 +37,6 @@ pub fn ListPage() -> impl IntoView {
     }
 }
 
-pub fn action_checks(ty: &ResourceType, namespace: Option<&str>) -> Vec<AccessCheck> {
-    let mut checks: Vec<AccessCheck> = ["create", "update", "delete"]
-        .iter()
-        .map(|verb| AccessCheck::new(verb, &ty.group, &ty.resource, namespace))
-        .collect();
-    if ty.scalable() {
-        checks.push(
-            AccessCheck::new("update", &ty.group, &ty.resource, namespace)
-                .with_subresource("scale"),
-        );
-    }
-    checks
-}
-
 #[component]
 fn KindList(ty: ResourceType, target: RouteTarget) -> impl IntoView {
     let namespace = target.namespace.clone().filter(|_| ty.namespaced);
@@ -59,9 +45,11 @@ fn KindList(ty: ResourceType, target: RouteTarget) -> impl IntoView {
         query: String::new(),
         mode: Mode::Table,
     });
-    let checks = action_checks(&ty, namespace.as_deref());
-    let create_check = checks[0].clone();
-    let permissions = permissions_for(move || checks.clone());
+    let actions = ActionChecks::new(&ty, namespace.as_deref());
+    let permissions = permissions_for({
+        let actions = actions.clone();
+        move || actions.all()
+    });
     let filter = RwSignal::new(String::new());
     let sort = RwSignal::new(SortKey::default());
     let creating = RwSignal::new(false);
@@ -95,7 +83,6 @@ fn KindList(ty: ResourceType, target: RouteTarget) -> impl IntoView {
         None => ty.resource.clone(),
     };
     let kind_label = ty.kind.clone();
-    let can_create = ty.supports("create");
     let editor_ty = ty.clone();
     let editor_ns = namespace.clone();
     let table_ty = ty.clone();
@@ -128,12 +115,12 @@ fn KindList(ty: ResourceType, target: RouteTarget) -> impl IntoView {
             <span class="spacer"></span>
             <Suspense fallback=|| ()>
                 {move || {
-                    let create_check = create_check.clone();
+                    let actions = actions.clone();
                     let kind_label = kind_label.clone();
                     Suspend::new(async move {
                         match permissions.await {
                             Ok(p) => view! {
-                                <Show when={let allowed = can_create && p.allows(&create_check); move || allowed}>
+                                <Show when={let allowed = actions.allowed(&p).create; move || allowed}>
                                     <button type="button" data-testid="create" on:click=move |_| creating.set(true)>
                                         {format!("Create {kind_label}")}
                                     </button>
