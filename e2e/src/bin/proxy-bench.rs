@@ -2,9 +2,13 @@
 //! Kubernetes API prefix and directly against the apiserver-proxy, in the same run, and the
 //! BFF's memory while it holds 200 concurrent connections. Traffic goes to loopback only, and
 //! every loop is bounded in time.
+//!
+//! The comparison runs twice: with every process free to use every core, where the BFF's CPU
+//! time is taken from the cluster it forwards to, and with the cluster on a core of its own.
 
 use std::{
     path::PathBuf,
+    process::{Command, Stdio},
     sync::{
         Arc,
         atomic::{AtomicU64, Ordering},
@@ -106,6 +110,151 @@ async fn requests_per_second(
     Ok((count as f64 / started.elapsed().as_secs_f64(), count))
 }
 
+/// Requests per second directly and through the BFF, for each endpoint, in interleaved rounds so
+/// that drift in the machine's load hits both alike.
+async fn compare(
+    http: &reqwest::Client,
+    stack: &StackDescription,
+    token: &str,
+) -> anyhow::Result<serde_json::Map<String, serde_json::Value>> {
+    let pids: Vec<(&str, u32)> = ["bff", "apiserver-proxy", "kube-apiserver"]
+        .iter()
+        .filter_map(|name| stack.pids.get(*name).map(|pid| (*name, *pid)))
+        .collect();
+    let mut results = serde_json::Map::new();
+    for (name, path) in [
+        ("version", "/version"),
+        ("configmaps", "/api/v1/namespaces/team-a/configmaps"),
+    ] {
+        let direct_url = format!("{}{path}", stack.apiserver_proxy_url);
+        let bff_url = format!("{}/api/k8s{path}", stack.console_url);
+        let mut direct = Vec::new();
+        let mut through_bff = Vec::new();
+        let (mut cpu_direct, mut cpu_bff) = (Vec::new(), Vec::new());
+        for _ in 0..2 {
+            let (rps, cpu) = measure(http, &direct_url, token, &pids).await?;
+            direct.push(rps);
+            cpu_direct = cpu;
+            let (rps, cpu) = measure(http, &bff_url, token, &pids).await?;
+            through_bff.push(rps);
+            cpu_bff = cpu;
+        }
+        let direct = direct.iter().sum::<f64>() / direct.len() as f64;
+        let through_bff = through_bff.iter().sum::<f64>() / through_bff.len() as f64;
+        println!(
+            "  {name:<11} direct {direct:>8.0} req/s   through the BFF {through_bff:>8.0} req/s   ratio {:.3}",
+            through_bff / direct
+        );
+        let show = |cpu: &[(String, f64)]| {
+            cpu.iter()
+                .map(|(n, us)| format!("{n} {us:.0} µs"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        println!(
+            "              CPU per request, direct:  {}",
+            show(&cpu_direct)
+        );
+        println!("              CPU per request, via BFF: {}", show(&cpu_bff));
+        let cpu_json = |cpu: &[(String, f64)]| {
+            cpu.iter()
+                .map(|(n, us)| (n.clone(), json!(us)))
+                .collect::<serde_json::Map<_, _>>()
+        };
+        results.insert(
+            name.into(),
+            json!({
+                "direct_rps": direct,
+                "bff_rps": through_bff,
+                "ratio": through_bff / direct,
+                "cpu_micros_per_request_direct": cpu_json(&cpu_direct),
+                "cpu_micros_per_request_via_bff": cpu_json(&cpu_bff),
+            }),
+        );
+    }
+    Ok(results)
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The cluster's processes on core 0 and the console's side (both proxies and the load
+/// generator) on the others, as when the console runs on nodes of its own: the comparison then
+/// shows whether the BFF limits throughput rather than what its CPU time takes from a cluster
+/// sharing its cores. Every thread of each process is moved (`taskset -a`; threads started later
+/// inherit it), and all are given every core back on drop.
+struct OwnCores {
+    cluster: String,
+    console: String,
+    pids: Vec<u32>,
+}
+
+impl OwnCores {
+    fn pin(stack: &StackDescription) -> anyhow::Result<Option<OwnCores>> {
+        let cores = cores();
+        let taskset = Command::new("taskset")
+            .arg("-V")
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if cores < 2 || !taskset {
+            return Ok(None);
+        }
+        let mut pinned = OwnCores {
+            cluster: "0".into(),
+            console: if cores == 2 {
+                "1".into()
+            } else {
+                format!("1-{}", cores - 1)
+            },
+            pids: Vec::new(),
+        };
+        let pid_of = |name: &str| {
+            stack
+                .pids
+                .get(name)
+                .copied()
+                .with_context(|| format!("no {name} pid in the stack description"))
+        };
+        for name in ["etcd", "kube-apiserver", "kube-controller-manager", "dex"] {
+            let pid = pid_of(name)?;
+            pinned.pids.push(pid);
+            set_affinity(pid, &pinned.cluster)?;
+        }
+        for pid in [
+            pid_of("bff")?,
+            pid_of("apiserver-proxy")?,
+            std::process::id(),
+        ] {
+            pinned.pids.push(pid);
+            set_affinity(pid, &pinned.console)?;
+        }
+        Ok(Some(pinned))
+    }
+}
+
+impl Drop for OwnCores {
+    fn drop(&mut self) {
+        let all = format!("0-{}", cores() - 1);
+        for pid in &self.pids {
+            if let Err(err) = set_affinity(*pid, &all) {
+                eprintln!("could not give process {pid} all cores back: {err:#}");
+            }
+        }
+    }
+}
+
+fn set_affinity(pid: u32, cores: &str) -> anyhow::Result<()> {
+    let status = Command::new("taskset")
+        .args(["-a", "-p", "-c", cores, &pid.to_string()])
+        .stdout(Stdio::null())
+        .status()
+        .context("running taskset")?;
+    anyhow::ensure!(status.success(), "taskset -a -p -c {cores} {pid}: {status}");
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let path = PathBuf::from(
@@ -122,49 +271,28 @@ async fn main() -> anyhow::Result<()> {
     let token = e2e::http_login::id_token(&http, &stack.console_url, admin).await?;
 
     let mut results = serde_json::Map::new();
-    for (name, path) in [
-        ("version", "/version"),
-        ("configmaps", "/api/v1/namespaces/team-a/configmaps"),
-    ] {
-        let direct_url = format!("{}{path}", stack.apiserver_proxy_url);
-        let bff_url = format!("{}/api/k8s{path}", stack.console_url);
-        // Interleaved rounds, so that drift in the machine's load hits both alike.
-        let pids: Vec<(&str, u32)> = ["bff", "apiserver-proxy", "kube-apiserver"]
-            .iter()
-            .filter_map(|name| stack.pids.get(*name).map(|pid| (*name, *pid)))
-            .collect();
-        let mut direct = Vec::new();
-        let mut through_bff = Vec::new();
-        let (mut cpu_direct, mut cpu_bff) = (Vec::new(), Vec::new());
-        for _ in 0..2 {
-            let (rps, cpu) = measure(&http, &direct_url, &token, &pids).await?;
-            direct.push(rps);
-            cpu_direct = cpu;
-            let (rps, cpu) = measure(&http, &bff_url, &token, &pids).await?;
-            through_bff.push(rps);
-            cpu_bff = cpu;
+    println!("All processes on all {} cores:", cores());
+    results.insert(
+        "shared_cores".into(),
+        compare(&http, &stack, &token).await?.into(),
+    );
+    match OwnCores::pin(&stack)? {
+        Some(pinned) => {
+            println!(
+                "The cluster (etcd, kube-apiserver, kube-controller-manager, Dex) on CPU {}, \
+                 the console's proxies and this load generator on {}:",
+                pinned.cluster,
+                if pinned.console.contains('-') {
+                    format!("CPUs {}", pinned.console)
+                } else {
+                    format!("CPU {}", pinned.console)
+                }
+            );
+            let measured = compare(&http, &stack, &token).await;
+            drop(pinned);
+            results.insert("own_cores".into(), measured?.into());
         }
-        let direct = direct.iter().sum::<f64>() / direct.len() as f64;
-        let through_bff = through_bff.iter().sum::<f64>() / through_bff.len() as f64;
-        println!(
-            "{name:<11} direct {direct:>8.0} req/s   through the BFF {through_bff:>8.0} req/s   ratio {:.3}",
-            through_bff / direct
-        );
-        let show = |cpu: &[(String, f64)]| {
-            cpu.iter()
-                .map(|(n, us)| format!("{n} {us:.0} µs"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        println!(
-            "            CPU per request, direct:  {}",
-            show(&cpu_direct)
-        );
-        println!("            CPU per request, via BFF: {}", show(&cpu_bff));
-        results.insert(
-            name.into(),
-            json!({"direct_rps": direct, "bff_rps": through_bff, "ratio": through_bff / direct}),
-        );
+        None => println!("(fewer than 2 cores or no taskset: the own-cores comparison is skipped)"),
     }
 
     let bff_pid = *stack.pids.get("bff").context("no bff pid")?;
