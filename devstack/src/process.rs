@@ -3,7 +3,8 @@
 //! when its parent does, and each logging to its own file.
 
 use std::{
-    fs::File,
+    ffi::OsString,
+    fs::{File, OpenOptions},
     os::unix::process::CommandExt,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
@@ -16,6 +17,10 @@ pub struct Service {
     pub name: &'static str,
     pub log_file: PathBuf,
     child: Child,
+    /// What it was started with, to start it again the same way.
+    program: OsString,
+    args: Vec<OsString>,
+    envs: Vec<(OsString, Option<OsString>)>,
 }
 
 impl Service {
@@ -26,7 +31,11 @@ impl Service {
     ) -> anyhow::Result<Service> {
         std::fs::create_dir_all(log_dir)?;
         let log_file = log_dir.join(format!("{name}.log"));
-        let log = File::create(&log_file)?;
+        // Appended to, so that a restarted service's log keeps what came before.
+        let log: File = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_file)?;
         command
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
@@ -40,7 +49,36 @@ impl Service {
             name,
             log_file,
             child,
+            program: command.get_program().to_owned(),
+            args: command.get_args().map(ToOwned::to_owned).collect(),
+            envs: command
+                .get_envs()
+                .map(|(k, v)| (k.to_owned(), v.map(ToOwned::to_owned)))
+                .collect(),
         })
+    }
+
+    /// Stops this service (if it still runs) and starts it again with the same command line and
+    /// environment, logging to the same file.
+    pub fn restart(&mut self, grace: Duration) -> anyhow::Result<()> {
+        self.stop(grace);
+        let mut command = Command::new(&self.program);
+        command.args(&self.args);
+        for (key, value) in &self.envs {
+            match value {
+                Some(value) => command.env(key, value),
+                None => command.env_remove(key),
+            };
+        }
+        let log_dir = self
+            .log_file
+            .parent()
+            .context("the log file has no folder")?
+            .to_path_buf();
+        let fresh = Service::spawn(self.name, &mut command, &log_dir)?;
+        // The old child has been waited for: replacing it drops nothing that still runs.
+        *self = fresh;
+        Ok(())
     }
 
     pub fn pid(&self) -> u32 {

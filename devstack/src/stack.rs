@@ -455,6 +455,40 @@ impl Stack {
         Ok(stack)
     }
 
+    /// Stops one of the console's servers (`apiserver-proxy` or `bff`), as an outage would; the
+    /// stack still stops everything on drop.
+    pub fn stop_service(&mut self, name: &str) -> anyhow::Result<()> {
+        self.console_server(name)?.stop(Duration::from_secs(5));
+        Ok(())
+    }
+
+    /// Starts one of the console's servers again, on the same address and with the same
+    /// settings, and waits until it is ready.
+    pub async fn start_service_again(&mut self, name: &str) -> anyhow::Result<()> {
+        let service = self.console_server(name)?;
+        service.restart(Duration::from_secs(5))?;
+        let pid = service.pid();
+        self.description.pids.insert(name.to_string(), pid);
+        let ready_url = match name {
+            "bff" => format!("{}/readyz", self.description.console_url),
+            _ => format!("{}/readyz", self.description.apiserver_proxy_url),
+        };
+        let http = checker(&std::fs::read_to_string(&self.description.ca_file)?)?;
+        self.wait(name, || answers_ok(http.clone(), ready_url.clone()))
+            .await
+    }
+
+    fn console_server(&mut self, name: &str) -> anyhow::Result<&mut Service> {
+        anyhow::ensure!(
+            matches!(name, "apiserver-proxy" | "bff"),
+            "only the console's own servers can be stopped and started again, not {name}"
+        );
+        self.services
+            .iter_mut()
+            .find(|s| s.name == name)
+            .with_context(|| format!("no service {name}"))
+    }
+
     fn spawn(
         &mut self,
         name: &'static str,

@@ -30,6 +30,10 @@ pub struct KubeError {
     pub causes: Vec<Cause>,
 }
 
+/// The `reason` of an error the console's own server wrote (the shared `ApiError`): its message is
+/// already a whole sentence for people, so it is shown as it is.
+const FROM_THE_CONSOLE: &str = "ConsoleServer";
+
 impl KubeError {
     fn unreachable() -> Self {
         KubeError {
@@ -47,6 +51,9 @@ impl KubeError {
 
     /// The text a person reads: what happened, and what the apiserver said.
     pub fn describe(&self) -> String {
+        if self.reason == FROM_THE_CONSOLE {
+            return self.message.clone();
+        }
         let lead = match self.status {
             0 => return self.message.clone(),
             401 => "Your session has ended; log in again.",
@@ -69,7 +76,7 @@ impl KubeError {
             if let Ok(api) = serde_json::from_value::<ApiError>(value) {
                 return KubeError {
                     status,
-                    reason: String::new(),
+                    reason: FROM_THE_CONSOLE.into(),
                     message: api.message,
                     causes: vec![],
                 };
@@ -193,4 +200,37 @@ pub async fn delete(path: &str) -> Result<(), KubeError> {
     )
     .await
     .map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use shared::{ApiError, ErrorCode};
+
+    use super::*;
+
+    #[test]
+    fn the_apiservers_status_is_introduced_and_the_consoles_own_errors_are_shown_as_written() {
+        let forbidden = KubeError::from_body(
+            403,
+            r#"{"kind":"Status","code":403,"reason":"Forbidden","message":"configmaps is forbidden"}"#,
+        );
+        assert_eq!(
+            forbidden.describe(),
+            "Forbidden by the cluster: configmaps is forbidden"
+        );
+        let body = serde_json::to_string(&ApiError::new(
+            ErrorCode::UpstreamUnavailable,
+            "The cluster's API cannot be reached right now.",
+        ))
+        .expect("json");
+        let unreachable = KubeError::from_body(502, &body);
+        assert_eq!(
+            unreachable.describe(),
+            "The cluster's API cannot be reached right now."
+        );
+        assert_eq!(
+            KubeError::from_body(503, "<html>").describe(),
+            "The cluster's API cannot be reached: status 503"
+        );
+    }
 }

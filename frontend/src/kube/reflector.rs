@@ -58,6 +58,9 @@ pub enum Phase {
     Partial,
     /// Listed completely and watching.
     Current,
+    /// Listed, but the watch broke and could not be opened again yet: what is shown may be out of
+    /// date until it is (retried with backoff, resumed from the last resourceVersion).
+    Reconnecting(KubeError),
     Failed(KubeError),
 }
 
@@ -150,7 +153,7 @@ impl ReflectorState {
 
     /// A list (or relist) starts. A relist keeps showing the old items until it completes.
     pub fn begin_list(&mut self) {
-        if matches!(self.phase, Phase::Current) || !self.items.is_empty() {
+        if matches!(self.phase, Phase::Current | Phase::Reconnecting(_)) || !self.items.is_empty() {
             self.pending = Some(HashMap::new());
         } else {
             self.items.clear();
@@ -345,7 +348,14 @@ async fn run(source: Source, state: RwSignal<ReflectorState>, signal: AbortSigna
             ));
             let mut gone = false;
             let mut failed = None;
-            let end = stream::watch(&url, source.accept(), &signal, |event| {
+            let opened = || {
+                state.try_update(|s| {
+                    if matches!(s.phase, Phase::Reconnecting(_)) {
+                        s.phase = Phase::Current;
+                    }
+                });
+            };
+            let end = stream::watch(&url, source.accept(), &signal, opened, |event| {
                 if gone || failed.is_some() {
                     return;
                 }
@@ -369,6 +379,12 @@ async fn run(source: Source, state: RwSignal<ReflectorState>, signal: AbortSigna
                     if error.is_gone() {
                         state.try_update(|s| s.relists += 1);
                         continue 'list;
+                    }
+                    if state
+                        .try_update(|s| s.phase = Phase::Reconnecting(error))
+                        .is_none()
+                    {
+                        return;
                     }
                     failures += 1;
                     if !retry_after(failures, &signal).await {
@@ -410,6 +426,31 @@ mod tests {
             kind: kind.into(),
             object,
         }
+    }
+
+    #[test]
+    fn a_list_after_a_broken_watch_keeps_showing_the_items_until_it_completes() {
+        let mut state = ReflectorState::default();
+        state.begin_list();
+        state.apply_page(table(vec![row("1", "a", "10")], "10", ""), Mode::Table);
+        state.phase = Phase::Reconnecting(KubeError::from_body(502, "{}"));
+        state.begin_list();
+        state.apply_page(table(vec![row("2", "b", "20")], "20", "more"), Mode::Table);
+        assert!(
+            matches!(state.phase, Phase::Reconnecting(_)),
+            "still not live until the list is complete"
+        );
+        assert_eq!(state.items.len(), 1);
+        assert_eq!(state.items["1"].name, "a");
+        state.apply_page(table(vec![row("3", "c", "21")], "21", ""), Mode::Table);
+        assert_eq!(state.phase, Phase::Current);
+        let mut names: Vec<_> = state.items.values().map(|i| i.name.clone()).collect();
+        names.sort();
+        assert_eq!(
+            names,
+            ["b", "c"],
+            "the old items are gone once the new list is in"
+        );
     }
 
     #[test]

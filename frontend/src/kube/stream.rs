@@ -27,12 +27,14 @@ pub enum WatchEnd {
     Failed(KubeError),
 }
 
-/// Streams the watch at `path` (query included), calling `on_event` for each event, until the
-/// server closes it, `signal` aborts it, or it fails.
+/// Streams the watch at `path` (query included), calling `on_open` once the apiserver has
+/// accepted it and `on_event` for each event, until the server closes it, `signal` aborts it, or
+/// it fails.
 pub async fn watch(
     path: &str,
     accept: &str,
     signal: &AbortSignal,
+    on_open: impl FnOnce(),
     mut on_event: impl FnMut(WatchEvent),
 ) -> WatchEnd {
     let sent = client::request(Method::GET, path)
@@ -47,6 +49,7 @@ pub async fn watch(
         Ok(response) => response,
         Err(error) => return WatchEnd::Failed(error),
     };
+    on_open();
     let Some(body) = response.body() else {
         return WatchEnd::Closed;
     };

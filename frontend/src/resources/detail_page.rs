@@ -135,6 +135,13 @@ fn ObjectView(ty: ResourceType, target: RouteTarget) -> impl IntoView {
                 .into_any();
             }
             match (object.get(), phase.get()) {
+                (Some(object), Phase::Reconnecting(error)) => view! {
+                    <p class="muted" role="status" data-testid="object-reconnecting" title=error.describe()>
+                        "Reconnecting… (changes may be missing)"
+                    </p>
+                    <ObjectSections ty=ty namespace=namespace object=object />
+                }
+                .into_any(),
                 (Some(object), _) => {
                     view! { <ObjectSections ty=ty namespace=namespace object=object /> }.into_any()
                 }

@@ -104,12 +104,22 @@ fn KindList(ty: ResourceType, target: RouteTarget) -> impl IntoView {
                     if shown == all { format!("{all} items") } else { format!("{shown} of {all} items") }
                 }}
             </span>
-            <span class="muted" data-testid="list-status" data-phase=move || phase_name(&phase.get())>
+            <span
+                class="muted"
+                role="status"
+                data-testid="list-status"
+                data-phase=move || phase_name(&phase.get())
+                title=move || match phase.get() {
+                    Phase::Reconnecting(error) => Some(error.describe()),
+                    _ => None,
+                }
+            >
                 {move || match phase.get() {
-                    Phase::Loading => "Loading…".to_string(),
-                    Phase::Partial => "Loading more…".to_string(),
-                    Phase::Current => "Live".to_string(),
-                    Phase::Failed(_) => "Not current".to_string(),
+                    Phase::Loading => "Loading…",
+                    Phase::Partial => "Loading more…",
+                    Phase::Current => "Live",
+                    Phase::Reconnecting(_) => "Reconnecting… (changes may be missing)",
+                    Phase::Failed(_) => "Not current",
                 }}
             </span>
             <span class="spacer"></span>
@@ -158,6 +168,7 @@ fn phase_name(phase: &Phase) -> &'static str {
         Phase::Loading => "loading",
         Phase::Partial => "partial",
         Phase::Current => "current",
+        Phase::Reconnecting(_) => "reconnecting",
         Phase::Failed(_) => "failed",
     }
 }
