@@ -13,6 +13,7 @@ use std::{
 
 use sha2::{Digest, Sha256};
 use shared::AccessCheck;
+use tokio::sync::OnceCell;
 
 /// Short enough that a changed role binding shows within a view's next refresh.
 pub const TTL: Duration = Duration::from_secs(10);
@@ -29,11 +30,19 @@ impl TokenHash {
     }
 }
 
-/// A map whose entries expire, holding at most `capacity` of them.
+/// A map whose entries expire, holding at most `capacity` of them. Each entry is a slot that is
+/// filled once: requests that ask for a key while another is fetching it wait for that answer
+/// instead of asking the apiserver again (a view's checks and the sidebar's arrive together).
 pub struct TtlCache<K, V> {
-    entries: Mutex<HashMap<K, (V, Instant)>>,
+    entries: Mutex<HashMap<K, Slot<V>>>,
     ttl: Duration,
     capacity: usize,
+}
+
+struct Slot<V> {
+    value: Arc<OnceCell<V>>,
+    /// When the slot was made: a value lives `ttl` from the moment it was first asked for.
+    made: Instant,
 }
 
 impl<K: Hash + Eq, V: Clone> TtlCache<K, V> {
@@ -45,28 +54,50 @@ impl<K: Hash + Eq, V: Clone> TtlCache<K, V> {
         }
     }
 
+    /// The value, when one is known and still fresh.
     pub fn get(&self, key: &K) -> Option<V> {
         let entries = self.entries.lock().ok()?;
         entries
             .get(key)
-            .filter(|(_, at)| at.elapsed() < self.ttl)
-            .map(|(value, _)| value.clone())
+            .filter(|slot| slot.made.elapsed() < self.ttl)
+            .and_then(|slot| slot.value.get().cloned())
     }
 
     pub fn insert(&self, key: K, value: V) {
+        self.put(key, Arc::new(OnceCell::new_with(Some(value))));
+    }
+
+    /// The slot for `key`: fresh, filled or being filled, or else a new empty one. Fill it with
+    /// `OnceCell::get_or_try_init`; a fetch that fails (or is dropped) leaves it empty for the
+    /// next caller to try.
+    pub fn slot(&self, key: K) -> Arc<OnceCell<V>> {
+        if let Ok(entries) = self.entries.lock()
+            && let Some(slot) = entries.get(&key)
+            && slot.made.elapsed() < self.ttl
+        {
+            return slot.value.clone();
+        }
+        let value = Arc::new(OnceCell::new());
+        self.put(key, value.clone());
+        value
+    }
+
+    fn put(&self, key: K, value: Arc<OnceCell<V>>) {
         // A poisoned lock only means another request panicked mid-insert: skip caching.
         let Ok(mut entries) = self.entries.lock() else {
             return;
         };
         if entries.len() >= self.capacity && !entries.contains_key(&key) {
             let ttl = self.ttl;
-            entries.retain(|_, (_, at)| at.elapsed() < ttl);
-            // Still full of live entries (a burst of users): forgetting is always safe here.
+            entries.retain(|_, slot| slot.made.elapsed() < ttl);
+            // Still full of live entries (a burst of users): forgetting is always safe here;
+            // fetches in flight keep their own slot.
             if entries.len() >= self.capacity {
                 entries.clear();
             }
         }
-        entries.insert(key, (value, Instant::now()));
+        let made = Instant::now();
+        entries.insert(key, Slot { value, made });
     }
 
     pub fn len(&self) -> usize {
@@ -156,6 +187,54 @@ mod tests {
         cache.insert(2, 2);
         cache.insert(2, 20);
         assert_eq!((cache.get(&1), cache.get(&2)), (Some(1), Some(20)));
+    }
+
+    #[tokio::test]
+    async fn callers_asking_at_once_share_one_fetch() {
+        let cache: Arc<TtlCache<u32, u32>> = Arc::new(TtlCache::new(Duration::from_secs(60), 10));
+        let fetches = Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let (release, released) = tokio::sync::watch::channel(false);
+        let callers: Vec<_> = (0..5)
+            .map(|_| {
+                let slot = cache.slot(7);
+                let (fetches, mut released) = (fetches.clone(), released.clone());
+                tokio::spawn(async move {
+                    slot.get_or_try_init(|| async move {
+                        fetches.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        // Holds the fetch open until every caller has its slot.
+                        released.wait_for(|r| *r).await.map_err(|_| ())?;
+                        Ok::<u32, ()>(42)
+                    })
+                    .await
+                    .copied()
+                })
+            })
+            .collect();
+        release.send(true).expect("release");
+        for caller in callers {
+            assert_eq!(caller.await.expect("joined"), Ok(42));
+        }
+        assert_eq!(fetches.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert_eq!(cache.get(&7), Some(42));
+    }
+
+    #[tokio::test]
+    async fn a_failed_fetch_is_not_remembered() {
+        let cache: TtlCache<u32, u32> = TtlCache::new(Duration::from_secs(60), 10);
+        let failed = cache
+            .slot(1)
+            .get_or_try_init(|| async { Err::<u32, &str>("unreachable") })
+            .await
+            .copied();
+        assert_eq!(failed, Err("unreachable"));
+        assert_eq!(cache.get(&1), None);
+        let second = cache
+            .slot(1)
+            .get_or_try_init(|| async { Ok::<u32, &str>(5) })
+            .await
+            .copied();
+        assert_eq!(second, Ok(5));
+        assert_eq!(cache.get(&1), Some(5));
     }
 
     #[test]

@@ -121,6 +121,22 @@ async fn permissions_follow_the_demo_rbac_with_one_review_per_namespace() -> any
     assert_eq!(again.decisions, answer.decisions);
     assert_eq!(again.upstream_requests, 0);
 
+    // Two views asking at once (the sidebar's checks and the page's): the reviews one of them has
+    // in flight are waited for by the other, so one review per namespace in all.
+    let fresh = token_of(Role::Developer).await?;
+    let both = [
+        AccessCheck::new("list", "", "pods", Some("team-a")),
+        AccessCheck::new("list", "", "pods", Some("team-b")),
+    ];
+    let (first, second) = tokio::try_join!(console.ask(&fresh, &both), console.ask(&fresh, &both))?;
+    assert_eq!(allowed(&first), [true, false], "{first:?}");
+    assert_eq!(first.decisions, second.decisions);
+    assert_eq!(
+        first.upstream_requests + second.upstream_requests,
+        2,
+        "{first:?} {second:?}"
+    );
+
     // Those who may list namespaces get them all; the developer only where their role applies.
     let choices = console.namespaces(&admin).await?;
     assert!(choices.complete, "{choices:?}");

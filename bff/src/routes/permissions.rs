@@ -10,7 +10,10 @@
 use std::{
     collections::{BTreeSet, HashMap},
     future::Future,
-    sync::Arc,
+    sync::{
+        Arc,
+        atomic::{AtomicU32, Ordering},
+    },
     time::Duration,
 };
 
@@ -502,50 +505,44 @@ fn count(requests: usize) -> u32 {
 /// one access review per check.
 pub const CLUSTER_WIDE: &str = "kube-console:cluster-wide";
 
-/// The rules of each namespace, from the cache or from one review each, made side by side.
-/// Also returns how many reviews were made.
+/// The rules of each namespace, from the cache or from one review each, made side by side; a
+/// review another request has in flight for the same user and namespace is waited for, not
+/// repeated. Also returns how many reviews this call made.
 async fn rules_of(
     cache: &PermissionsCache,
     as_user: &AsUser,
     who: TokenHash,
     namespaces: impl IntoIterator<Item = String>,
 ) -> Result<(HashMap<String, Arc<NamespaceRules>>, u32), AppError> {
-    let mut found = HashMap::new();
-    let mut missing = Vec::new();
-    for namespace in namespaces {
-        match cache.rules.get(&(who, namespace.clone())) {
-            Some(rules) => {
-                found.insert(namespace, rules);
-            }
-            None => missing.push(namespace),
-        }
-    }
-    let requests = count(missing.len());
-    let fetched = side_by_side(missing.into_iter().map(|namespace| {
-        let as_user = as_user.clone();
+    let made = Arc::new(AtomicU32::new(0));
+    let found = side_by_side(namespaces.into_iter().map(|namespace| {
+        let slot = cache.rules.slot((who, namespace.clone()));
+        let (as_user, made) = (as_user.clone(), made.clone());
         async move {
-            let rules = match as_user.rules_review(&namespace).await {
-                Ok(rules) => rules,
-                // A cluster that refuses the pseudo-namespace: each cluster-wide check is then
-                // reviewed on its own.
-                Err(AppError::Upstream(reason)) if namespace == CLUSTER_WIDE => {
-                    tracing::debug!(%reason, "no cluster-wide rules review");
-                    NamespaceRules {
-                        rules: Vec::new(),
-                        incomplete: true,
+            let rules = slot
+                .get_or_try_init(|| async {
+                    made.fetch_add(1, Ordering::Relaxed);
+                    match as_user.rules_review(&namespace).await {
+                        Ok(rules) => Ok(Arc::new(rules)),
+                        // A cluster that refuses the pseudo-namespace: each cluster-wide check
+                        // is then reviewed on its own.
+                        Err(AppError::Upstream(reason)) if namespace == CLUSTER_WIDE => {
+                            tracing::debug!(%reason, "no cluster-wide rules review");
+                            Ok(Arc::new(NamespaceRules {
+                                rules: Vec::new(),
+                                incomplete: true,
+                            }))
+                        }
+                        Err(err) => Err(err),
                     }
-                }
-                Err(err) => return Err(err),
-            };
-            Ok((namespace, Arc::new(rules)))
+                })
+                .await?
+                .clone();
+            Ok((namespace, rules))
         }
     }))
     .await?;
-    for (namespace, rules) in fetched {
-        cache.rules.insert((who, namespace.clone()), rules.clone());
-        found.insert(namespace, rules);
-    }
-    Ok((found, requests))
+    Ok((found.into_iter().collect(), made.load(Ordering::Relaxed)))
 }
 
 // ---------------------------------------------------------------------------------------------
