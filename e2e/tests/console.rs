@@ -407,6 +407,81 @@ async fn viewer_sees_lists_but_no_controls_and_learns_why() -> anyhow::Result<()
 }
 
 #[tokio::test]
+async fn viewer_lists_a_kind_across_all_namespaces_with_its_wide_columns() -> anyhow::Result<()> {
+    let stack = TestStack::get().await?;
+    let browser = open_as(&stack, Role::Viewer, "/ns/team-a/apps/v1/deployments").await?;
+    list_is_live(&browser).await?;
+    assert!(
+        !row_shown(&browser, "billing").await?,
+        "team-b's is not in team-a"
+    );
+
+    // The viewer may list namespaces, so the switcher offers all of them at once.
+    browser
+        .wait_for("[data-testid=namespace-switcher]")
+        .await?
+        .select_by_value("*")
+        .await?;
+    browser
+        .wait_for_locator(Locator::XPath(
+            "//h1[@data-testid='list-title'][normalize-space(.)='deployments in all namespaces']",
+        ))
+        .await?;
+    let url = browser.client.current_url().await?;
+    assert_eq!(url.path(), "/all/apps/v1/deployments");
+    list_is_live(&browser).await?;
+    for (name, namespace) in [
+        ("web", "team-a"),
+        ("orders-api", "team-a"),
+        ("billing", "team-b"),
+    ] {
+        let row = browser
+            .wait_for(&format!("[data-testid=resource-row][data-name='{name}']"))
+            .await?;
+        assert_eq!(
+            row.attr("data-namespace").await?.as_deref(),
+            Some(namespace)
+        );
+        let first_cell = row.find(Locator::Css("td")).await?.text().await?;
+        assert_eq!(first_cell, namespace, "the row shows its namespace");
+    }
+    let headers = browser.text_of(".vtable thead").await?;
+    assert!(headers.starts_with("Namespace"), "{headers}");
+    assert!(!headers.contains("Images"), "{headers}");
+    assert!(!exists(&browser, "[data-testid=create]").await?);
+    let sidebar = browser.text_of("nav.sidebar").await?;
+    // (The headings are upper case by CSS, and WebDriver reads rendered text.)
+    assert!(
+        sidebar.to_lowercase().contains("in all namespaces"),
+        "{sidebar}"
+    );
+
+    // kubectl's -o wide columns, from the same Table.
+    browser
+        .wait_for("[data-testid=wide-columns]")
+        .await?
+        .click()
+        .await?;
+    browser
+        .wait_for_locator(Locator::XPath("//th//button[normalize-space(.)='Images']"))
+        .await?;
+
+    // A row leads to its object in its own namespace.
+    browser
+        .wait_for("[data-testid=resource-row][data-name='billing'] a")
+        .await?
+        .click()
+        .await?;
+    browser.wait_for("[data-testid=object-spec]").await?;
+    let url = browser.client.current_url().await?;
+    assert_eq!(url.path(), "/ns/team-b/apps/v1/deployments/billing");
+
+    let errors = browser.console_errors().await?;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    browser.close().await
+}
+
+#[tokio::test]
 async fn developer_has_edit_controls_only_in_team_a() -> anyhow::Result<()> {
     let stack = TestStack::get().await?;
     let browser = open_as(&stack, Role::Developer, "/ns/team-a/core/v1/configmaps").await?;

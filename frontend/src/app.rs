@@ -7,7 +7,7 @@ use leptos_router::{
 use crate::{
     kube::{ResourceType, resource_type::encode},
     layout::{
-        namespace::{NamespaceSwitcher, provide_namespace_context},
+        namespace::{self, NamespaceSwitcher, provide_namespace_context},
         sidebar::{Sidebar, provide_discovery_context},
         theme::ThemeToggle,
     },
@@ -45,7 +45,8 @@ impl KindRoute {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Page {
     Overview,
-    /// A kind's list, in a namespace or (cluster-scoped kinds) cluster-wide.
+    /// A kind's list: in a namespace, in all of them (`namespace::ALL_NAMESPACES`), or for
+    /// cluster-scoped kinds (None) cluster-wide.
     List {
         kind: KindRoute,
         namespace: Option<String>,
@@ -80,8 +81,9 @@ impl Page {
                 version,
                 resource,
             } = kind;
-            match namespace {
-                Some(ns) => format!("/ns/{}/{group}/{version}/{resource}", encode(ns)),
+            match namespace.as_deref().map(namespace::scope) {
+                Some(Some(ns)) => format!("/ns/{}/{group}/{version}/{resource}", encode(ns)),
+                Some(None) => format!("/all/{group}/{version}/{resource}"),
                 None => format!("/cluster/{group}/{version}/{resource}"),
             }
         };
@@ -136,6 +138,10 @@ pub fn App() -> impl IntoView {
                         <Route
                             path=path!("/ns/:namespace/:group/:version/:resource/:name")
                             view=|| view! { <Protected><DetailPage /></Protected> }
+                        />
+                        <Route
+                            path=path!("/all/:group/:version/:resource")
+                            view=|| view! { <Protected><ListPage /></Protected> }
                         />
                         <Route
                             path=path!("/cluster/:group/:version/:resource")

@@ -7,15 +7,19 @@ pub mod list_page;
 pub mod virtual_table;
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_location, use_params_map};
 
 use crate::{
     app::KindRoute,
     kube::ResourceType,
-    layout::{namespace::expect_namespace, sidebar::expect_discovery},
+    layout::{
+        namespace::{ALL_NAMESPACES, expect_namespace},
+        sidebar::expect_discovery,
+    },
 };
 
-/// The kind, namespace and (detail pages) name the route names.
+/// The kind, namespace (`ALL_NAMESPACES` on `/all/` routes) and (detail pages) name the route
+/// names.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RouteTarget {
     pub kind: KindRoute,
@@ -25,17 +29,23 @@ pub struct RouteTarget {
 
 pub fn use_route_target() -> Memo<RouteTarget> {
     let params = use_params_map();
+    let location = use_location();
     let namespace = expect_namespace();
     let target = Memo::new(move |_| {
         let params = params.read();
         let get = |key: &str| params.get(key).unwrap_or_default();
+        let all = location.pathname.with(|p| p.starts_with("/all/"));
         RouteTarget {
             kind: KindRoute {
                 group: get("group"),
                 version: get("version"),
                 resource: get("resource"),
             },
-            namespace: params.get("namespace"),
+            namespace: if all {
+                Some(ALL_NAMESPACES.to_string())
+            } else {
+                params.get("namespace")
+            },
             name: params.get("name"),
         }
     });

@@ -11,6 +11,22 @@ use crate::{api, session};
 
 const NAMESPACE_KEY: &str = "kc.namespace";
 
+/// The switcher's value for "every namespace": no namespace name can contain `*`.
+pub const ALL_NAMESPACES: &str = "*";
+
+/// The namespace a request is scoped to: None for all namespaces.
+pub fn scope(namespace: &str) -> Option<&str> {
+    (namespace != ALL_NAMESPACES).then_some(namespace)
+}
+
+/// How a heading names the current namespace.
+pub fn label(namespace: &str) -> String {
+    match scope(namespace) {
+        Some(ns) => ns.to_string(),
+        None => "all namespaces".to_string(),
+    }
+}
+
 #[derive(Clone, Copy)]
 pub struct NamespaceContext {
     pub current: RwSignal<String>,
@@ -60,12 +76,20 @@ pub fn expect_namespace() -> NamespaceContext {
     expect_context::<NamespaceContext>()
 }
 
-/// The same page in another namespace: a namespaced route keeps its kind, others stay put.
+/// The same page in another namespace (or all of them): a namespaced route keeps its kind,
+/// others stay put.
 fn route_in(path: &str, namespace: &str) -> Option<String> {
-    let rest = path.strip_prefix("/ns/")?;
-    let mut segments = rest.split('/').skip(1);
+    let kind = match (path.strip_prefix("/ns/"), path.strip_prefix("/all/")) {
+        (Some(rest), _) => rest.split_once('/')?.1,
+        (None, Some(rest)) => rest,
+        (None, None) => return None,
+    };
+    let mut segments = kind.split('/');
     let (group, version, resource) = (segments.next()?, segments.next()?, segments.next()?);
-    Some(format!("/ns/{namespace}/{group}/{version}/{resource}"))
+    Some(match scope(namespace) {
+        Some(ns) => format!("/ns/{ns}/{group}/{version}/{resource}"),
+        None => format!("/all/{group}/{version}/{resource}"),
+    })
 }
 
 #[component]
@@ -89,6 +113,11 @@ pub fn NamespaceSwitcher() -> impl IntoView {
                         Ok(choices) => {
                             let mut names = choices.namespaces.clone();
                             let current = context.current.get();
+                            // Who may list namespaces may look across them; the sidebar still
+                            // offers only the kinds they may list cluster-wide.
+                            if choices.complete {
+                                names.insert(0, ALL_NAMESPACES.to_string());
+                            }
                             if !names.contains(&current) {
                                 names.insert(0, current.clone());
                             }
@@ -97,7 +126,8 @@ pub fn NamespaceSwitcher() -> impl IntoView {
                                     prop:value=move || context.current.get()>
                                     {names.into_iter().map(|name| {
                                         let selected = name == current;
-                                        view! { <option value=name.clone() selected=selected>{name.clone()}</option> }
+                                        let text = if scope(&name).is_none() { "All namespaces".to_string() } else { name.clone() };
+                                        view! { <option value=name.clone() selected=selected>{text}</option> }
                                     }).collect_view()}
                                 </select>
                             }.into_any()
@@ -121,6 +151,14 @@ mod tests {
             Some("/ns/team-b/core/v1/configmaps")
         );
         assert_eq!(super::route_in("/", "team-b"), None);
+        assert_eq!(
+            super::route_in("/ns/team-a/apps/v1/deployments/web", super::ALL_NAMESPACES).as_deref(),
+            Some("/all/apps/v1/deployments")
+        );
+        assert_eq!(
+            super::route_in("/all/core/v1/pods", "team-a").as_deref(),
+            Some("/ns/team-a/core/v1/pods")
+        );
         assert_eq!(
             super::route_in("/cluster/core/v1/namespaces", "team-b"),
             None

@@ -8,7 +8,7 @@ use shared::AccessCheck;
 use crate::{
     app::Page,
     kube::{KubeError, ResourceType, discovery},
-    layout::namespace::expect_namespace,
+    layout::namespace::{expect_namespace, label, scope},
     permissions::{Permissions, permissions_for},
 };
 
@@ -38,12 +38,14 @@ pub fn expect_discovery() -> DiscoveryContext {
     expect_context::<DiscoveryContext>()
 }
 
+/// May the user list `ty` in `namespace` (or, for `ALL_NAMESPACES` and cluster-scoped kinds,
+/// cluster-wide)?
 pub fn list_check(ty: &ResourceType, namespace: &str) -> AccessCheck {
     AccessCheck::new(
         "list",
         &ty.group,
         &ty.resource,
-        ty.namespaced.then_some(namespace),
+        ty.namespaced.then(|| scope(namespace)).flatten(),
     )
 }
 
@@ -69,7 +71,7 @@ pub fn Sidebar() -> impl IntoView {
                         (Ok(types), Ok(permissions)) => {
                             let ns = namespace.current.get_untracked();
                             view! {
-                                <h2>"In " {ns.clone()}</h2>
+                                <h2>"In " {label(&ns)}</h2>
                                 <KindLinks types=types.clone() permissions=permissions.clone() namespaced=true namespace=ns.clone() />
                                 <h2>"Cluster"</h2>
                                 <KindLinks types=types permissions=permissions namespaced=false namespace=ns />

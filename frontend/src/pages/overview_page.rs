@@ -7,7 +7,10 @@ use crate::{
     api,
     app::Page,
     kube::{ResourceType, client},
-    layout::{namespace::expect_namespace, sidebar::expect_discovery},
+    layout::{
+        namespace::{expect_namespace, label, scope},
+        sidebar::expect_discovery,
+    },
     permissions::check,
 };
 
@@ -46,7 +49,10 @@ pub fn OverviewPage() -> impl IntoView {
                 }
             })}
         </Suspense>
-        <h2>"In namespace " {move || namespace.current.get()}</h2>
+        <h2>"In " {move || {
+            let ns = namespace.current.get();
+            if scope(&ns).is_some() { format!("namespace {ns}") } else { label(&ns) }
+        }}</h2>
         <NamespaceCounts />
     }
 }
@@ -54,7 +60,7 @@ pub fn OverviewPage() -> impl IntoView {
 /// How many objects a list holds, without reading them all: one item and the remaining count.
 async fn count(ty: ResourceType, namespace: String) -> Option<u64> {
     let page: Value = client::get(
-        &format!("{}?limit=1", ty.collection_path(Some(&namespace))),
+        &format!("{}?limit=1", ty.collection_path(scope(&namespace))),
         client::JSON,
     )
     .await
@@ -97,22 +103,26 @@ fn NamespaceCounts() -> impl IntoView {
         async move {
             let checks: Vec<AccessCheck> = types
                 .iter()
-                .map(|t| AccessCheck::new("list", &t.group, &t.resource, Some(&ns)))
+                .map(|t| AccessCheck::new("list", &t.group, &t.resource, scope(&ns)))
                 .collect();
             let permissions = check(checks).await.unwrap_or_default();
-            let mut out = Vec::new();
-            for ty in types {
-                if permissions.allows(&AccessCheck::new(
+            let listable = types.into_iter().filter(|ty| {
+                permissions.allows(&AccessCheck::new(
                     "list",
                     &ty.group,
                     &ty.resource,
-                    Some(&ns),
-                )) {
-                    let n = count(ty.clone(), ns.clone()).await;
-                    out.push((ty, n));
+                    scope(&ns),
+                ))
+            });
+            // Side by side: the page waits for the slowest count, not for their sum.
+            futures::future::join_all(listable.map(|ty| {
+                let ns = ns.clone();
+                async move {
+                    let n = count(ty.clone(), ns).await;
+                    (ty, n)
                 }
-            }
-            out
+            }))
+            .await
         }
     });
     view! {

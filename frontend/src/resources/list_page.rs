@@ -11,6 +11,7 @@ use crate::{
         ResourceType,
         reflector::{self, Item, Mode, Phase, Source},
     },
+    layout::namespace,
     permissions::{WhyHidden, permissions_for},
     resources::{
         RouteTarget,
@@ -39,7 +40,12 @@ pub fn ListPage() -> impl IntoView {
 
 #[component]
 fn KindList(ty: ResourceType, target: RouteTarget) -> impl IntoView {
-    let namespace = target.namespace.clone().filter(|_| ty.namespaced);
+    let listed = target.namespace.clone().filter(|_| ty.namespaced);
+    // Across all namespaces: rows name their namespace, and nothing is created (in which one?).
+    let across = listed
+        .as_deref()
+        .is_some_and(|ns| namespace::scope(ns).is_none());
+    let namespace = listed.filter(|_| !across);
     let state = reflector::reflect(Source {
         path: ty.collection_path(namespace.as_deref()),
         query: String::new(),
@@ -48,8 +54,9 @@ fn KindList(ty: ResourceType, target: RouteTarget) -> impl IntoView {
     let actions = ActionChecks::new(&ty, namespace.as_deref());
     let permissions = permissions_for({
         let actions = actions.clone();
-        move || actions.all()
+        move || if across { Vec::new() } else { actions.all() }
     });
+    let wide = RwSignal::new(false);
     let filter = RwSignal::new(String::new());
     let sort = RwSignal::new(SortKey::default());
     let creating = RwSignal::new(false);
@@ -80,8 +87,11 @@ fn KindList(ty: ResourceType, target: RouteTarget) -> impl IntoView {
     let phase = Memo::new(move |_| state.with(|s| s.phase.clone()));
     let title = match &namespace {
         Some(ns) => format!("{} in {ns}", ty.resource),
+        None if across => format!("{} in all namespaces", ty.resource),
         None => ty.resource.clone(),
     };
+    let has_wide_columns =
+        Memo::new(move |_| state.with(|s| s.columns.iter().any(|c| c.priority > 0)));
     let kind_label = ty.kind.clone();
     let editor_ty = ty.clone();
     let editor_ns = namespace.clone();
@@ -122,6 +132,14 @@ fn KindList(ty: ResourceType, target: RouteTarget) -> impl IntoView {
                     Phase::Failed(_) => "Not current",
                 }}
             </span>
+            <Show when=move || has_wide_columns.get()>
+                <label class="check">
+                    <input type="checkbox" data-testid="wide-columns"
+                        prop:checked=move || wide.get()
+                        on:change=move |ev| wide.set(event_target_checked(&ev)) />
+                    <span>"Wide (more columns, as kubectl -o wide)"</span>
+                </label>
+            </Show>
             <span class="spacer"></span>
             <Suspense fallback=|| ()>
                 {move || {
@@ -129,6 +147,9 @@ fn KindList(ty: ResourceType, target: RouteTarget) -> impl IntoView {
                     let kind_label = kind_label.clone();
                     Suspend::new(async move {
                         match permissions.await {
+                            Ok(_) if across => view! {
+                                <span class="muted">"Choose a namespace to create one."</span>
+                            }.into_any(),
                             Ok(p) => view! {
                                 <Show when={let allowed = actions.allowed(&p).create; move || allowed}>
                                     <button type="button" data-testid="create" on:click=move |_| creating.set(true)>
@@ -159,7 +180,7 @@ fn KindList(ty: ResourceType, target: RouteTarget) -> impl IntoView {
             let empty = total.get() == 0 && phase.get() == Phase::Current;
             empty.then(|| view! { <p class="empty" data-testid="empty-list">"There are none here yet."</p> })
         }}
-        <VirtualTable ty=table_ty namespace=table_ns columns=columns rows=rows sort=sort />
+        <VirtualTable ty=table_ty namespace=table_ns across=across wide=wide columns=columns rows=rows sort=sort />
     }
 }
 

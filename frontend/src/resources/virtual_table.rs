@@ -72,7 +72,12 @@ fn natural(a: Option<&str>, b: Option<&str>) -> std::cmp::Ordering {
 #[component]
 pub fn VirtualTable(
     ty: ResourceType,
+    /// The namespace listed; None for cluster-scoped kinds and across namespaces.
     namespace: Option<String>,
+    /// Rows from every namespace: each shows and links to its own.
+    across: bool,
+    /// Also the columns kubectl shows with `-o wide` (priority above 0).
+    wide: RwSignal<bool>,
     columns: Memo<Vec<Column>>,
     rows: Memo<Rows>,
     sort: RwSignal<SortKey>,
@@ -81,10 +86,11 @@ pub fn VirtualTable(
     let scroll_top = RwSignal::new(0usize);
     let viewport = RwSignal::new(800usize);
     let shown_columns = Memo::new(move |_| {
+        let wide = wide.get();
         columns.with(|all| {
             all.iter()
                 .enumerate()
-                .filter(|(_, c)| c.priority == 0)
+                .filter(|(_, c)| c.priority == 0 || wide)
                 .map(|(i, c)| (i, c.clone()))
                 .collect::<Vec<_>>()
         })
@@ -132,10 +138,15 @@ pub fn VirtualTable(
         }
     };
     let render_row = move |item: Arc<Item>| {
-        let href = Page::detail(&ty, namespace.as_deref(), &item.name).path();
+        let row_namespace = match &namespace {
+            Some(ns) => Some(ns.as_str()),
+            None => (!item.namespace.is_empty()).then_some(item.namespace.as_str()),
+        };
+        let href = Page::detail(&ty, row_namespace, &item.name).path();
         let cells = shown_columns.get_untracked();
         view! {
-            <tr data-testid="resource-row" data-name=item.name.clone()>
+            <tr data-testid="resource-row" data-name=item.name.clone() data-namespace=item.namespace.clone()>
+                {across.then(|| view! { <td>{item.namespace.clone()}</td> })}
                 {cells.into_iter().map(|(index, column)| {
                     let text = if column.name == "Age" {
                         util::age(&item.created)
@@ -154,7 +165,10 @@ pub fn VirtualTable(
     view! {
         <div class="vtable" tabindex="0" role="region" aria-label="Items" on:scroll=on_scroll>
             <table aria-rowcount=move || window.get().2 + 1>
-                <thead><tr>{move || shown_columns.get().into_iter().map(header).collect_view()}</tr></thead>
+                <thead><tr>
+                    {across.then(|| view! { <th scope="col">"Namespace"</th> })}
+                    {move || shown_columns.get().into_iter().map(header).collect_view()}
+                </tr></thead>
                 <tbody>
                     <tr class="spacer" aria-hidden="true"
                         style:height=move || format!("{}px", window.get().0 * ROW_HEIGHT)></tr>
