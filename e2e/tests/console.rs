@@ -465,6 +465,28 @@ async fn viewer_lists_a_kind_across_all_namespaces_with_its_wide_columns() -> an
     browser
         .wait_for_locator(Locator::XPath("//th//button[normalize-space(.)='Images']"))
         .await?;
+    let headers = browser
+        .client
+        .find_all(Locator::Css(".vtable thead th"))
+        .await?
+        .len();
+    let cells = browser
+        .client
+        .find_all(Locator::Css(
+            "[data-testid=resource-row][data-name='billing'] td",
+        ))
+        .await?;
+    assert_eq!(cells.len(), headers, "the rows have the wide cells too");
+    let mut row_text = Vec::new();
+    for cell in cells {
+        row_text.push(cell.text().await?);
+    }
+    assert!(
+        row_text
+            .iter()
+            .any(|t| t == "registry.example.com/billing:2.0.0"),
+        "an image among {row_text:?}"
+    );
 
     // A row leads to its object in its own namespace.
     browser

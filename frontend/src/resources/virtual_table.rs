@@ -172,7 +172,12 @@ pub fn VirtualTable(
                 <tbody>
                     <tr class="spacer" aria-hidden="true"
                         style:height=move || format!("{}px", window.get().0 * ROW_HEIGHT)></tr>
-                    <For each=visible key=|item| (item.uid.clone(), item.resource_version.clone()) children=render_row />
+                    // Rows render their cells once; another set of columns renders them anew.
+                    {move || {
+                        shown_columns.track();
+                        let render_row = render_row.clone();
+                        view! { <For each=visible key=|item| (item.uid.clone(), item.resource_version.clone()) children=render_row /> }
+                    }}
                     <tr class="spacer" aria-hidden="true"
                         style:height=move || { let (_, last, total) = window.get(); format!("{}px", (total - last) * ROW_HEIGHT) }></tr>
                 </tbody>
