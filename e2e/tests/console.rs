@@ -504,6 +504,63 @@ async fn viewer_lists_a_kind_across_all_namespaces_with_its_wide_columns() -> an
 }
 
 #[tokio::test]
+async fn secret_values_stay_hidden_until_revealed() -> anyhow::Result<()> {
+    let stack = TestStack::get().await?;
+    // --save-config leaves the last-applied annotation, which repeats the values.
+    let name = unique("e2e-secret");
+    let password = "not-a-real-password";
+    let encoded = "bm90LWEtcmVhbC1wYXNzd29yZA==";
+    kubectl_ok(
+        &stack,
+        &[
+            "create",
+            "secret",
+            "generic",
+            &name,
+            "-n",
+            "team-a",
+            "--from-literal=username=app",
+            &format!("--from-literal=password={password}"),
+            "--save-config",
+        ],
+    )?;
+    let browser = open_as(
+        &stack,
+        Role::Admin,
+        &format!("/ns/team-a/core/v1/secrets/{name}"),
+    )
+    .await?;
+    let data = browser.wait_for("[data-testid=secret-data]").await?;
+    assert!(data.text().await?.contains("19 bytes"));
+    let annotations = browser.text_of("ul.pairs").await?;
+    assert!(
+        annotations.contains("last-applied-configuration") && annotations.contains("hidden"),
+        "{annotations}"
+    );
+    // Nowhere on the page, the YAML and the last-applied annotation (kubectl apply) included.
+    browser.wait_for("details summary").await?.click().await?;
+    let page = browser.client.source().await?;
+    assert!(
+        !page.contains(password) && !page.contains(encoded),
+        "a secret value is on the page before it was revealed"
+    );
+
+    browser
+        .wait_for("[data-testid=reveal-secret]")
+        .await?
+        .click()
+        .await?;
+    let data = browser.text_of("[data-testid=secret-data]").await?;
+    assert!(data.contains(password) && data.contains("app"), "{data}");
+    let yaml = browser.text_of("[data-testid=object-yaml]").await?;
+    assert!(yaml.contains(encoded), "{yaml}");
+    let errors = browser.console_errors().await?;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    kubectl_ok(&stack, &["delete", "secret", &name, "-n", "team-a"])?;
+    browser.close().await
+}
+
+#[tokio::test]
 async fn developer_has_edit_controls_only_in_team_a() -> anyhow::Result<()> {
     let stack = TestStack::get().await?;
     let browser = open_as(&stack, Role::Developer, "/ns/team-a/core/v1/configmaps").await?;
