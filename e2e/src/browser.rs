@@ -3,8 +3,7 @@
 use std::{path::PathBuf, process::Command, time::Duration};
 
 use anyhow::Context;
-use devstack::DemoUser;
-use devstack::{StackDescription, process::Service};
+use devstack::{DemoUser, Role, StackDescription, process::Service};
 use fantoccini::{
     Client, ClientBuilder, Locator, elements::Element, wd::WebDriverCompatibleCommand,
 };
@@ -143,6 +142,41 @@ impl Browser {
             )
             .await?;
         Ok(())
+    }
+
+    /// A new browser that opens `path` of the console, is sent to Dex, logs in as the demo user
+    /// with `role`, and is back with its session confirmed.
+    pub async fn logged_in(
+        stack: &StackDescription,
+        role: Role,
+        path: &str,
+    ) -> anyhow::Result<Browser> {
+        let user = stack.require_user(role)?;
+        let browser = Browser::start(stack).await?;
+        browser
+            .client
+            .goto(&format!("{}{path}", stack.console_url))
+            .await?;
+        browser.log_in_at_dex(&user).await?;
+        browser.wait_for("[data-testid=current-user]").await?;
+        Ok(browser)
+    }
+
+    /// Marks the page now loaded, so that `same_page_load` can tell whether it was reloaded since.
+    pub async fn mark_page_load(&self) -> anyhow::Result<()> {
+        self.client
+            .execute("window.__sameLoad = true;", vec![])
+            .await?;
+        Ok(())
+    }
+
+    /// Whether the page is still the one `mark_page_load` marked (no reload, no navigation away).
+    pub async fn same_page_load(&self) -> anyhow::Result<bool> {
+        let same = self
+            .client
+            .execute("return window.__sameLoad === true;", vec![])
+            .await?;
+        Ok(same == Value::Bool(true))
     }
 
     /// On Dex's login page: picks the password connector from the list and logs in as `user`.

@@ -23,16 +23,7 @@ fn unique(prefix: &str) -> String {
 
 /// A browser logged in as `role`, on `path` of the console.
 async fn open_as(stack: &TestStack, role: Role, path: &str) -> anyhow::Result<Browser> {
-    let description = stack.description();
-    let user = description.require_user(role)?;
-    let browser = Browser::start(description).await?;
-    browser
-        .client
-        .goto(&format!("{}{path}", description.console_url))
-        .await?;
-    browser.log_in_at_dex(&user).await?;
-    browser.wait_for("[data-testid=current-user]").await?;
-    Ok(browser)
+    Browser::logged_in(stack.description(), role, path).await
 }
 
 async fn goto(browser: &Browser, stack: &TestStack, path: &str) -> anyhow::Result<()> {

@@ -32,13 +32,7 @@ fn stderr(output: &Output) -> String {
 
 async fn download_kubeconfig(stack: &TestStack, role: Role) -> anyhow::Result<(PathBuf, String)> {
     let description = stack.description();
-    let user = description.require_user(role)?;
-    let browser = Browser::start(description).await?;
-    browser
-        .client
-        .goto(&format!("{}/", description.console_url))
-        .await?;
-    browser.log_in_at_dex(&user).await?;
+    let browser = Browser::logged_in(description, role, "/").await?;
     browser.wait_for("[data-testid=token-expiry]").await?;
     let token = browser.required_token().await?;
     browser

@@ -104,16 +104,12 @@ async fn the_session_survives_token_expiry_without_a_reload() -> anyhow::Result<
     let stack = e2e::start_own_stack("20s").await?;
     let description = stack.description();
     let user = description.require_user(Role::Developer)?;
-    let browser = Browser::start(description).await?;
-    browser
-        .client
-        .goto(&format!(
-            "{}/ns/team-a/core/v1/configmaps",
-            description.console_url
-        ))
-        .await?;
-    browser.log_in_at_dex(&user).await?;
-    browser.wait_for("[data-testid=current-user]").await?;
+    let browser = Browser::logged_in(
+        description,
+        Role::Developer,
+        "/ns/team-a/core/v1/configmaps",
+    )
+    .await?;
     let first = browser.required_token().await?;
     // A second tab, logged in too: both renew on their own timers with the one refresh cookie.
     let first_tab = browser.client.window().await?;
@@ -134,10 +130,7 @@ async fn the_session_survives_token_expiry_without_a_reload() -> anyhow::Result<
     let second_first = browser.required_token().await?;
     browser.client.switch_to_window(first_tab.clone()).await?;
     // Marks this page load: a reload would lose it.
-    browser
-        .client
-        .execute("window.__sameLoad = true;", vec![])
-        .await?;
+    browser.mark_page_load().await?;
 
     // Past the first token's expiry (20 s plus the verifier's 30 s leeway), the tab holds a newer
     // token that the BFF accepts.
@@ -166,15 +159,7 @@ async fn the_session_survives_token_expiry_without_a_reload() -> anyhow::Result<
         .await?
         .status();
     assert_eq!(status, reqwest::StatusCode::OK);
-    let same_load = browser
-        .client
-        .execute("return window.__sameLoad === true;", vec![])
-        .await?;
-    assert_eq!(
-        same_load,
-        serde_json::Value::Bool(true),
-        "the page was reloaded"
-    );
+    assert!(browser.same_page_load().await?, "the page was reloaded");
     browser.wait_for("[data-testid=current-user]").await?;
     browser.client.switch_to_window(second_tab.handle).await?;
     let second_current = browser.required_token().await?;

@@ -36,25 +36,14 @@ async fn row_count(browser: &Browser, name: &str) -> anyhow::Result<usize> {
 async fn an_open_list_catches_up_after_the_apiserver_proxy_was_down() -> anyhow::Result<()> {
     let mut stack = e2e::start_own_stack("24h").await?;
     let description = stack.description().clone();
-    let user = description.require_user(Role::Admin)?;
-    let browser = Browser::start(&description).await?;
-    browser
-        .client
-        .goto(&format!(
-            "{}/ns/team-a/core/v1/configmaps",
-            description.console_url
-        ))
-        .await?;
-    browser.log_in_at_dex(&user).await?;
+    let browser =
+        Browser::logged_in(&description, Role::Admin, "/ns/team-a/core/v1/configmaps").await?;
     browser
         .wait_for("[data-testid=list-status][data-phase=current]")
         .await?;
     assert_eq!(row_count(&browser, "frontend-settings").await?, 1);
     // Marks this page load: a reload would lose it.
-    browser
-        .client
-        .execute("window.__sameLoad = true;", vec![])
-        .await?;
+    browser.mark_page_load().await?;
 
     let outage = Instant::now();
     stack.stop_service("apiserver-proxy")?;
@@ -108,13 +97,8 @@ async fn an_open_list_catches_up_after_the_apiserver_proxy_was_down() -> anyhow:
         back - outage,
         back.elapsed()
     );
-    let same_load = browser
-        .client
-        .execute("return window.__sameLoad === true;", vec![])
-        .await?;
-    assert_eq!(
-        same_load,
-        serde_json::Value::Bool(true),
+    assert!(
+        browser.same_page_load().await?,
         "the page caught up without a reload"
     );
     browser.close().await
