@@ -76,17 +76,18 @@ impl AppState {
     }
 }
 
-/// `--namespaces`, trimmed and checked, so that a typo fails at start rather than never matching.
+/// `--namespaces`, trimmed, checked (so that a typo fails at start rather than never matching),
+/// without repeats and in order, as the switcher offers them.
 fn configured_namespaces(given: &[String]) -> anyhow::Result<Vec<String>> {
     let mut namespaces = Vec::new();
     for namespace in given.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
         if !routes::permissions::is_dns_label(namespace) {
             anyhow::bail!("--namespaces: {namespace:?} is not a Kubernetes namespace name");
         }
-        if !namespaces.iter().any(|n| n == namespace) {
-            namespaces.push(namespace.to_string());
-        }
+        namespaces.push(namespace.to_string());
     }
+    namespaces.sort();
+    namespaces.dedup();
     Ok(namespaces)
 }
 

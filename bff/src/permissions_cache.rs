@@ -64,29 +64,31 @@ impl<K: Hash + Eq, V: Clone> TtlCache<K, V> {
     }
 
     pub fn insert(&self, key: K, value: V) {
-        self.put(key, Arc::new(OnceCell::new_with(Some(value))));
+        if let Ok(mut entries) = self.entries.lock() {
+            self.put(&mut entries, key, Arc::new(OnceCell::new_with(Some(value))));
+        }
     }
 
     /// The slot for `key`: fresh, filled or being filled, or else a new empty one. Fill it with
     /// `OnceCell::get_or_try_init`; a fetch that fails (or is dropped) leaves it empty for the
-    /// next caller to try.
+    /// next caller to try. Looked up and made under one lock, so that two callers at once get
+    /// the same slot.
     pub fn slot(&self, key: K) -> Arc<OnceCell<V>> {
-        if let Ok(entries) = self.entries.lock()
-            && let Some(slot) = entries.get(&key)
+        // A poisoned lock only means another request panicked mid-insert: fetch uncached.
+        let Ok(mut entries) = self.entries.lock() else {
+            return Arc::new(OnceCell::new());
+        };
+        if let Some(slot) = entries.get(&key)
             && slot.made.elapsed() < self.ttl
         {
             return slot.value.clone();
         }
         let value = Arc::new(OnceCell::new());
-        self.put(key, value.clone());
+        self.put(&mut entries, key, value.clone());
         value
     }
 
-    fn put(&self, key: K, value: Arc<OnceCell<V>>) {
-        // A poisoned lock only means another request panicked mid-insert: skip caching.
-        let Ok(mut entries) = self.entries.lock() else {
-            return;
-        };
+    fn put(&self, entries: &mut HashMap<K, Slot<V>>, key: K, value: Arc<OnceCell<V>>) {
         if entries.len() >= self.capacity && !entries.contains_key(&key) {
             let ttl = self.ttl;
             entries.retain(|_, slot| slot.made.elapsed() < ttl);

@@ -130,16 +130,7 @@ pub fn downstream_headers(upstream: &mut HeaderMap) {
 async fn forward(State(state): State<AppState>, user: Authenticated, request: Request) -> Response {
     let path = match upstream_path(request.uri()) {
         Ok(path) => path,
-        Err(reason) => {
-            return (
-                StatusCode::BAD_REQUEST,
-                axum::Json(ApiError::new(
-                    ErrorCode::BadRequest,
-                    format!("Refused: {reason}."),
-                )),
-            )
-                .into_response();
-        }
+        Err(reason) => return AppError::BadRequest(format!("Refused: {reason}.")).into_response(),
     };
     let (parts, body) = request.into_parts();
     let Ok(uri) = format!("{}{path}", state.kube.base).parse::<Uri>() else {
@@ -169,23 +160,9 @@ async fn forward(State(state): State<AppState>, user: Authenticated, request: Re
                     .into_response();
             }
             tracing::warn!(%err, "the apiserver-proxy is unreachable");
-            (
-                StatusCode::BAD_GATEWAY,
-                axum::Json(ApiError::new(
-                    ErrorCode::UpstreamUnavailable,
-                    "The cluster's API cannot be reached right now.",
-                )),
-            )
-                .into_response()
+            AppError::UpstreamUnavailable.into_response()
         }
-        Err(_) => (
-            StatusCode::GATEWAY_TIMEOUT,
-            axum::Json(ApiError::new(
-                ErrorCode::UpstreamUnavailable,
-                "The cluster's API did not answer in time.",
-            )),
-        )
-            .into_response(),
+        Err(_) => AppError::UpstreamTimeout.into_response(),
     }
 }
 

@@ -659,7 +659,7 @@ async fn namespaces(
         configured.iter().cloned(),
     )
     .await?;
-    let mut namespaces: Vec<String> = configured
+    let namespaces: Vec<String> = configured
         .iter()
         .filter(|namespace| {
             rules.get(*namespace).is_some_and(|rules| {
@@ -671,8 +671,6 @@ async fn namespaces(
         })
         .cloned()
         .collect();
-    namespaces.sort();
-    namespaces.dedup();
     Ok(Json(NamespaceChoices {
         namespaces,
         complete: false,
