@@ -363,6 +363,10 @@ async fn viewer_sees_lists_but_no_controls_and_learns_why() -> anyhow::Result<()
         reasons.contains("You may not create configmaps in team-a"),
         "{reasons}"
     );
+    assert!(
+        !reasons.contains("delete"),
+        "a list offers no Delete, so it does not explain one: {reasons}"
+    );
 
     goto(
         &browser,
@@ -371,9 +375,15 @@ async fn viewer_sees_lists_but_no_controls_and_learns_why() -> anyhow::Result<()
     )
     .await?;
     browser.wait_for("[data-testid=object-spec]").await?;
-    browser
+    let why = browser
         .wait_for("[data-testid=object-actions] [data-testid=why-hidden]")
         .await?;
+    why.click().await?;
+    let reasons = why.text().await?;
+    assert!(
+        reasons.contains("You may not delete configmaps in team-a") && !reasons.contains("create"),
+        "{reasons}"
+    );
     for control in ["edit", "delete", "scale"] {
         assert!(
             !exists(&browser, &format!("[data-testid={control}]")).await?,

@@ -70,8 +70,6 @@ pub struct ReflectorState {
     pub items: HashMap<String, Arc<Item>>,
     pub phase: Phase,
     pub resource_version: String,
-    /// How many times the list had to start over (410 Gone).
-    pub relists: u32,
     /// A relist in progress: filled here, swapped in when complete.
     pending: Option<HashMap<String, Arc<Item>>>,
 }
@@ -370,14 +368,12 @@ async fn run(source: Source, state: RwSignal<ReflectorState>, signal: AbortSigna
                 return;
             }
             if gone {
-                state.try_update(|s| s.relists += 1);
                 continue 'list;
             }
             match (end, failed) {
                 (WatchEnd::Aborted, _) => return,
                 (WatchEnd::Failed(error), _) | (_, Some(error)) => {
                     if error.is_gone() {
-                        state.try_update(|s| s.relists += 1);
                         continue 'list;
                     }
                     if state

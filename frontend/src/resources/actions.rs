@@ -12,12 +12,14 @@ use crate::{
     permissions::Permissions,
 };
 
-/// The checks behind a view's action controls, asked for in the view's one permission request.
+/// The checks behind a view's action controls, asked for in the view's one permission request:
+/// a list offers Create, an object Edit, Delete and (some kinds) Scale. Only what the view can
+/// offer is asked, so "why are some actions missing?" names only actions of this view.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActionChecks {
-    create: AccessCheck,
-    update: AccessCheck,
-    delete: AccessCheck,
+    create: Option<AccessCheck>,
+    update: Option<AccessCheck>,
+    delete: Option<AccessCheck>,
     /// Only for kinds with a scale subresource the console scales.
     scale: Option<AccessCheck>,
     /// The verbs discovery says the kind serves: RBAC cannot allow what the kind has not.
@@ -34,12 +36,29 @@ pub struct AllowedActions {
 }
 
 impl ActionChecks {
-    pub fn new(ty: &ResourceType, namespace: Option<&str>) -> Self {
+    /// A list's: Create.
+    pub fn for_list(ty: &ResourceType, namespace: Option<&str>) -> Self {
+        ActionChecks {
+            create: Some(AccessCheck::new(
+                "create",
+                &ty.group,
+                &ty.resource,
+                namespace,
+            )),
+            update: None,
+            delete: None,
+            scale: None,
+            served: ty.clone(),
+        }
+    }
+
+    /// An object's: Edit, Delete and, for kinds the console scales, Scale.
+    pub fn for_object(ty: &ResourceType, namespace: Option<&str>) -> Self {
         let check = |verb| AccessCheck::new(verb, &ty.group, &ty.resource, namespace);
         ActionChecks {
-            create: check("create"),
-            update: check("update"),
-            delete: check("delete"),
+            create: None,
+            update: Some(check("update")),
+            delete: Some(check("delete")),
             scale: ty
                 .scalable()
                 .then(|| check("update").with_subresource("scale")),
@@ -48,22 +67,24 @@ impl ActionChecks {
     }
 
     pub fn all(&self) -> Vec<AccessCheck> {
-        let mut checks = vec![
-            self.create.clone(),
-            self.update.clone(),
-            self.delete.clone(),
-        ];
-        checks.extend(self.scale.clone());
-        checks
+        [&self.create, &self.update, &self.delete, &self.scale]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect()
     }
 
     pub fn allowed(&self, permissions: &Permissions) -> AllowedActions {
-        let may =
-            |check: &AccessCheck| self.served.supports(&check.verb) && permissions.allows(check);
+        let may = |check: &Option<AccessCheck>| {
+            check
+                .as_ref()
+                .is_some_and(|c| self.served.supports(&c.verb) && permissions.allows(c))
+        };
         AllowedActions {
             create: may(&self.create),
             update: may(&self.update),
             delete: may(&self.delete),
+            // The scale subresource's verbs are not in the kind's discovery entry.
             scale: self.scale.as_ref().is_some_and(|c| permissions.allows(c)),
         }
     }
@@ -117,13 +138,18 @@ pub fn ScaleControl(
     ty: ResourceType,
     namespace: Option<String>,
     name: String,
-    replicas: i64,
+    /// The object's replicas as they are now: shown until the user types another number.
+    replicas: Signal<i64>,
 ) -> impl IntoView {
-    let wanted = RwSignal::new(replicas.to_string());
+    let typed = RwSignal::new(None::<String>);
+    let wanted = move || typed.get().unwrap_or_else(|| replicas.get().to_string());
     let error = RwSignal::new(None::<String>);
     let path = format!("{}/scale", ty.object_path(namespace.as_deref(), &name));
     let scale = move |_| {
-        let Ok(count) = wanted.get_untracked().trim().parse::<u32>() else {
+        let now = typed
+            .get_untracked()
+            .unwrap_or_else(|| replicas.get_untracked().to_string());
+        let Ok(count) = now.trim().parse::<u32>() else {
             error.set(Some("Replicas must be a whole number, 0 or more.".into()));
             return;
         };
@@ -136,6 +162,9 @@ pub fn ScaleControl(
                     .await
             {
                 error.set(Some(e.describe()));
+            } else {
+                // Follow the object again (the watch brings the new count).
+                typed.set(None);
             }
         });
     };
@@ -143,8 +172,8 @@ pub fn ScaleControl(
         <span class="scale">
             <label>
                 "Replicas "
-                <input type="number" min="0" data-testid="replicas" prop:value=move || wanted.get()
-                    on:input=move |ev| wanted.set(event_target_value(&ev)) />
+                <input type="number" min="0" data-testid="replicas" prop:value=wanted
+                    on:input=move |ev| typed.set(Some(event_target_value(&ev))) />
             </label>
             <button type="button" data-testid="scale" on:click=scale>"Scale"</button>
         </span>

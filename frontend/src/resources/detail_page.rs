@@ -70,12 +70,14 @@ fn ObjectView(ty: ResourceType, target: RouteTarget) -> impl IntoView {
         })
     });
     let phase = Memo::new(move |_| state.with(|s| s.phase.clone()));
-    let checks = ActionChecks::new(&ty, namespace.as_deref());
+    let checks = ActionChecks::for_object(&ty, namespace.as_deref());
     let permissions = permissions_for({
         let checks = checks.clone();
         move || checks.all()
     });
     let editing = RwSignal::new(false);
+    // Here rather than in the sections, which are drawn again on every change to the object.
+    let revealed = RwSignal::new(false);
     let navigate = use_navigate();
     let list_path = Page::list(&ty, namespace.as_deref()).path();
     let heading = format!("{} {name}", ty.kind);
@@ -94,10 +96,13 @@ fn ObjectView(ty: ResourceType, target: RouteTarget) -> impl IntoView {
                 let allowed = checks.allowed(&p);
                 let (can_update, can_delete, can_scale) =
                     (allowed.update, allowed.delete, allowed.scale);
-                let replicas = object
-                    .get_untracked()
-                    .and_then(|o| o.pointer("/spec/replicas").and_then(Value::as_i64))
-                    .unwrap_or(1);
+                let replicas = Signal::derive(move || {
+                    object.with(|o| {
+                        o.as_ref()
+                            .and_then(|o| o.pointer("/spec/replicas").and_then(Value::as_i64))
+                            .unwrap_or(1)
+                    })
+                });
                 let on_deleted = Callback::new(move |_| navigate(&list_path, Default::default()));
                 view! {
                     <div class="toolbar" data-testid="object-actions">
@@ -139,11 +144,11 @@ fn ObjectView(ty: ResourceType, target: RouteTarget) -> impl IntoView {
                     <p class="muted" role="status" data-testid="object-reconnecting" title=error.describe()>
                         "Reconnecting… (changes may be missing)"
                     </p>
-                    <ObjectSections ty=ty namespace=namespace object=object />
+                    <ObjectSections ty=ty namespace=namespace object=object revealed=revealed />
                 }
                 .into_any(),
                 (Some(object), _) => {
-                    view! { <ObjectSections ty=ty namespace=namespace object=object /> }.into_any()
+                    view! { <ObjectSections ty=ty namespace=namespace object=object revealed=revealed /> }.into_any()
                 }
                 (None, Phase::Current) => view! {
                     <p class="empty" data-testid="object-missing">"This object does not exist (any more)."</p>
@@ -156,10 +161,30 @@ fn ObjectView(ty: ResourceType, target: RouteTarget) -> impl IntoView {
         }
     };
 
+    // Owners and selected pods, and events, each with their own watch: drawn again only when
+    // what they depend on changes, not on every change to the object.
+    let links = Memo::new({
+        let ty = ty.clone();
+        move |_| object.with(|o| o.as_ref().map(|o| related_of(&ty, o)))
+    });
+    let related = {
+        let (ty, namespace) = (ty.clone(), namespace.clone());
+        move || {
+            let (owners, selector) = links.get().filter(|_| !editing.get())?;
+            Some(
+                view! { <Related ty=ty.clone() namespace=namespace.clone() owners=owners selector=selector /> },
+            )
+        }
+    };
+    let events = namespace
+        .map(|ns| view! { <Events namespace=ns name=name.clone() kind=ty.kind.clone() /> });
+
     view! {
         <h1 data-testid="object-title">{heading}</h1>
         <Suspense fallback=|| ()>{actions}</Suspense>
         {body}
+        {related}
+        {events}
     }
 }
 
@@ -246,9 +271,13 @@ fn SecretData(object: Value, revealed: RwSignal<bool>) -> impl IntoView {
 }
 
 #[component]
-fn ObjectSections(ty: ResourceType, namespace: Option<String>, object: Value) -> impl IntoView {
+fn ObjectSections(
+    ty: ResourceType,
+    namespace: Option<String>,
+    object: Value,
+    revealed: RwSignal<bool>,
+) -> impl IntoView {
     let secret = ty.group.is_empty() && ty.resource == "secrets";
-    let revealed = RwSignal::new(false);
     let full = object.clone();
     let object = if secret {
         masked_secret(&object)
@@ -310,8 +339,6 @@ fn ObjectSections(ty: ResourceType, namespace: Option<String>, object: Value) ->
         {status.map(|yaml| view! {
             <section><h2>"Status"</h2><pre class="yaml">{yaml}</pre></section>
         })}
-        <Related ty=ty.clone() namespace=namespace.clone() object=object.clone() />
-        {namespace.clone().map(|ns| view! { <Events namespace=ns name=name.clone() kind=ty.kind.clone() /> })}
         <section>
             <details>
                 <summary>"YAML"</summary>
@@ -374,10 +401,10 @@ fn Events(namespace: String, name: String, kind: String) -> impl IntoView {
     }
 }
 
-/// Owners (from ownerReferences) and, for workloads and services, the pods they select.
-#[component]
-fn Related(ty: ResourceType, namespace: Option<String>, object: Value) -> impl IntoView {
-    let discovery = expect_discovery();
+/// An object's owners (apiVersion, kind, name) and, for workloads and Services, its pod selector.
+type Links = (Vec<(String, String, String)>, Option<String>);
+
+fn related_of(ty: &ResourceType, object: &Value) -> Links {
     let owners: Vec<(String, String, String)> = object
         .pointer("/metadata/ownerReferences")
         .and_then(Value::as_array)
@@ -411,6 +438,18 @@ fn Related(ty: ResourceType, namespace: Option<String>, object: Value) -> impl I
                 .collect::<Vec<_>>()
                 .join(",")
         });
+    (owners, selector)
+}
+
+/// Owners (from ownerReferences) and, for workloads and services, the pods they select.
+#[component]
+fn Related(
+    ty: ResourceType,
+    namespace: Option<String>,
+    owners: Vec<(String, String, String)>,
+    selector: Option<String>,
+) -> impl IntoView {
+    let discovery = expect_discovery();
     let owner_links = {
         let namespace = namespace.clone();
         move || {

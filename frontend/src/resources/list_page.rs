@@ -51,7 +51,7 @@ fn KindList(ty: ResourceType, target: RouteTarget) -> impl IntoView {
         query: String::new(),
         mode: Mode::Table,
     });
-    let actions = ActionChecks::new(&ty, namespace.as_deref());
+    let actions = ActionChecks::for_list(&ty, namespace.as_deref());
     let permissions = permissions_for({
         let actions = actions.clone();
         move || if across { Vec::new() } else { actions.all() }

@@ -173,6 +173,7 @@ pub fn VirtualTable(
                     <tr class="spacer" aria-hidden="true"
                         style:height=move || format!("{}px", window.get().0 * ROW_HEIGHT)></tr>
                     // Rows render their cells once; another set of columns renders them anew.
+                    // (Not the Arc's address as the key: a freed one is soon reused.)
                     {move || {
                         shown_columns.track();
                         let render_row = render_row.clone();
