@@ -42,13 +42,41 @@ impl TestStack {
 
     /// The real kubectl with the admin kubeconfig; returns its output whatever the exit code.
     pub fn kubectl_admin(&self, args: &[&str]) -> anyhow::Result<Output> {
-        std::process::Command::new("kubectl")
-            .arg("--kubeconfig")
-            .arg(&self.description().admin_kubeconfig)
-            .args(args)
-            .output()
-            .context("running kubectl")
+        kubectl_admin(self.description(), args)
     }
+}
+
+/// The real kubectl with the stack's admin kubeconfig (straight at the kube-apiserver); returns
+/// its output whatever the exit code.
+pub fn kubectl_admin(description: &StackDescription, args: &[&str]) -> anyhow::Result<Output> {
+    std::process::Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(&description.admin_kubeconfig)
+        .args(args)
+        .output()
+        .context("running kubectl")
+}
+
+/// A process's resident memory (`VmRSS`), in KiB.
+pub fn rss_kib(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .context("no VmRSS")
+}
+
+/// `kubectl_admin` that must succeed; returns its standard output, trimmed.
+pub fn kubectl_admin_ok(description: &StackDescription, args: &[&str]) -> anyhow::Result<String> {
+    let output = kubectl_admin(description, args)?;
+    anyhow::ensure!(
+        output.status.success(),
+        "kubectl {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
 }
 
 /// An HTTP client builder that trusts the stack's CA (and nothing else) and follows no redirects.

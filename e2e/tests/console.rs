@@ -83,13 +83,7 @@ async fn editor_errors(browser: &Browser) -> anyhow::Result<String> {
 }
 
 fn kubectl_ok(stack: &TestStack, args: &[&str]) -> anyhow::Result<String> {
-    let output = stack.kubectl_admin(args)?;
-    anyhow::ensure!(
-        output.status.success(),
-        "kubectl {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
+    e2e::kubectl_admin_ok(stack.description(), args)
 }
 
 /// The `greeting` a test ConfigMap in team-a holds, as kubectl reads it.
@@ -611,7 +605,8 @@ async fn kubectl_changes_show_in_the_open_list_and_detail_page() -> anyhow::Resu
         ],
     )?;
     let created = Instant::now();
-    devstack::poll::until("the kubectl-created row", Duration::from_secs(5), || {
+    // The polls wait longer than the limit asserted below, so that a slow change fails there.
+    devstack::poll::until("the kubectl-created row", Duration::from_secs(30), || {
         row_shown(&browser, &name)
     })
     .await?;
@@ -642,7 +637,7 @@ async fn kubectl_changes_show_in_the_open_list_and_detail_page() -> anyhow::Resu
     let patched = Instant::now();
     devstack::poll::until(
         "the patched data on the detail page",
-        Duration::from_secs(5),
+        Duration::from_secs(30),
         || async {
             Ok(browser
                 .text_of("[data-testid=object-spec]")
@@ -654,7 +649,10 @@ async fn kubectl_changes_show_in_the_open_list_and_detail_page() -> anyhow::Resu
     let detail_latency = patched.elapsed();
     eprintln!("kubectl change visible: list {list_latency:?}, detail {detail_latency:?}");
     // The bar is one second; the margin here is for a loaded CI machine, and the figure is reported.
-    assert!(list_latency < Duration::from_secs(5) && detail_latency < Duration::from_secs(5));
+    assert!(
+        list_latency < Duration::from_secs(5) && detail_latency < Duration::from_secs(5),
+        "list {list_latency:?}, detail {detail_latency:?}"
+    );
 
     kubectl_ok(&stack, &["delete", "configmap", &name, "-n", "team-a"])?;
     devstack::poll::until(

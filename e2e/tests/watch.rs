@@ -4,23 +4,9 @@
 
 use std::time::{Duration, Instant};
 
-use devstack::{Role, StackDescription};
+use devstack::Role;
 use e2e::browser::Browser;
 use fantoccini::Locator;
-
-fn kubectl_admin(description: &StackDescription, args: &[&str]) -> anyhow::Result<()> {
-    let output = std::process::Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(&description.admin_kubeconfig)
-        .args(args)
-        .output()?;
-    anyhow::ensure!(
-        output.status.success(),
-        "kubectl {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Ok(())
-}
 
 async fn row_count(browser: &Browser, name: &str) -> anyhow::Result<usize> {
     Ok(browser
@@ -56,7 +42,7 @@ async fn an_open_list_catches_up_after_the_apiserver_proxy_was_down() -> anyhow:
     assert!(reason.contains("cannot be reached"), "{reason}");
 
     // Changes made while the console cannot see the cluster, straight at the kube-apiserver.
-    kubectl_admin(
+    e2e::kubectl_admin_ok(
         &description,
         &[
             "create",
@@ -67,7 +53,7 @@ async fn an_open_list_catches_up_after_the_apiserver_proxy_was_down() -> anyhow:
             "--from-literal=when=outage",
         ],
     )?;
-    kubectl_admin(
+    e2e::kubectl_admin_ok(
         &description,
         &["delete", "configmap", "frontend-settings", "-n", "team-a"],
     )?;

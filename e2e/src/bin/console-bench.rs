@@ -5,7 +5,6 @@
 
 use std::{
     path::PathBuf,
-    process::Command,
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -67,41 +66,32 @@ async fn seed(stack: &StackDescription, http: &reqwest::Client, token: &str) -> 
     Ok(())
 }
 
-fn kubectl_get(kubeconfig: &std::path::Path) -> anyhow::Result<(Duration, usize)> {
+/// `kubectl get configmaps` as a user types it (the table), timed; and how many objects it listed.
+fn kubectl_get(stack: &StackDescription) -> anyhow::Result<(Duration, usize)> {
     let started = Instant::now();
-    let output = Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .args(["get", "configmaps", "-n", NAMESPACE])
-        .output()?;
+    let table = e2e::kubectl_admin_ok(stack, &["get", "configmaps", "-n", NAMESPACE])?;
     let elapsed = started.elapsed();
-    anyhow::ensure!(output.status.success(), "kubectl get failed");
     // The header line, and one per object (kube-root-ca.crt included).
-    Ok((
-        elapsed,
-        String::from_utf8_lossy(&output.stdout).lines().count() - 1,
-    ))
+    Ok((elapsed, table.lines().count().saturating_sub(1)))
 }
 
 /// The largest renderer process's resident memory, in KiB: the console's tab (the only one).
-fn renderer_rss_kib() -> u64 {
-    let mut largest = 0;
-    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+fn renderer_rss_kib() -> anyhow::Result<u64> {
+    let mut largest = None;
+    for entry in std::fs::read_dir("/proc")?.flatten() {
         let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
         let cmdline = String::from_utf8_lossy(&cmdline);
         if !cmdline.contains("chromium") || !cmdline.contains("--type=renderer") {
             continue;
         }
-        let status = std::fs::read_to_string(entry.path().join("status")).unwrap_or_default();
-        let rss = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        largest = largest.max(rss);
+        // A renderer that ended meanwhile is simply not counted.
+        if let Some(pid) = entry.file_name().to_str().and_then(|p| p.parse().ok())
+            && let Ok(rss) = e2e::rss_kib(pid)
+        {
+            largest = largest.max(Some(rss));
+        }
     }
-    largest
+    largest.context("no Chromium renderer process found")
 }
 
 async fn poll(browser: &Browser, script: &str, deadline: Duration) -> anyhow::Result<Duration> {
@@ -133,35 +123,30 @@ async fn main() -> anyhow::Result<()> {
     eprintln!("seeded {COUNT} ConfigMaps in {:.1?}", seeding.elapsed());
 
     // kubectl first and last, so that a warm or cold apiserver cache favours neither side.
-    let (kubectl_before, listed) = kubectl_get(&stack.admin_kubeconfig)?;
+    let (kubectl_before, listed) = kubectl_get(&stack)?;
     anyhow::ensure!(listed >= COUNT, "kubectl listed {listed}");
 
-    let browser = Browser::start(&stack).await?;
-    browser
-        .client
-        .goto(&format!("{}/", stack.console_url))
-        .await?;
-    browser.log_in_at_dex(admin).await?;
-    browser.wait_for("[data-testid=current-user]").await?;
-    let rss_before = renderer_rss_kib();
+    let browser = Browser::logged_in(&stack, Role::Admin, "/").await?;
+    let rss_before = renderer_rss_kib()?;
 
     let url = format!("{}/ns/{NAMESPACE}/core/v1/configmaps", stack.console_url);
     let started = Instant::now();
     browser.client.goto(&url).await?;
-    let first_rows = started.elapsed()
-        + poll(
-            &browser,
-            "return document.querySelector('[data-testid=resource-row]') !== null;",
-            Duration::from_secs(60),
-        )
-        .await?;
-    let complete = started.elapsed()
-        + poll(
-            &browser,
-            "return document.querySelector('[data-testid=list-status][data-phase=current]') !== null;",
-            Duration::from_secs(120),
-        )
-        .await?;
+    // Both from the navigation, not from the start of each wait.
+    poll(
+        &browser,
+        "return document.querySelector('[data-testid=resource-row]') !== null;",
+        Duration::from_secs(60),
+    )
+    .await?;
+    let first_rows = started.elapsed();
+    poll(
+        &browser,
+        "return document.querySelector('[data-testid=list-status][data-phase=current]') !== null;",
+        Duration::from_secs(120),
+    )
+    .await?;
+    let complete = started.elapsed();
     let count_text = browser.text_of("[data-testid=row-count]").await?;
     anyhow::ensure!(
         count_text.starts_with(&format!("{}", COUNT + 1))
@@ -194,8 +179,8 @@ async fn main() -> anyhow::Result<()> {
         .await?
         .as_u64()
         .unwrap_or(0);
-    let rss_after = renderer_rss_kib();
-    let (kubectl_after, _) = kubectl_get(&stack.admin_kubeconfig)?;
+    let rss_after = renderer_rss_kib()?;
+    let (kubectl_after, _) = kubectl_get(&stack)?;
     browser.close().await?;
 
     let report = json!({

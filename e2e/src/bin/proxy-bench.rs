@@ -24,16 +24,6 @@ const CONCURRENCY: usize = 32;
 const ROUND: Duration = Duration::from_secs(5);
 const HELD_CONNECTIONS: usize = 200;
 
-fn rss_kib(pid: u32) -> anyhow::Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .context("no VmRSS")
-}
-
 /// CPU time (user + system) a process has used, in microseconds.
 fn cpu_micros(pid: u32) -> u64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
@@ -183,11 +173,12 @@ fn cores() -> usize {
 /// generator) on the others, as when the console runs on nodes of its own: the comparison then
 /// shows whether the BFF limits throughput rather than what its CPU time takes from a cluster
 /// sharing its cores. Every thread of each process is moved (`taskset -a`; threads started later
-/// inherit it), and all are given every core back on drop.
+/// inherit it), and each gets the cores it had back on drop.
 struct OwnCores {
     cluster: String,
     console: String,
-    pids: Vec<u32>,
+    /// Each moved process, with the cores it was allowed before.
+    moved: Vec<(u32, String)>,
 }
 
 impl OwnCores {
@@ -208,7 +199,7 @@ impl OwnCores {
             } else {
                 format!("1-{}", cores - 1)
             },
-            pids: Vec::new(),
+            moved: Vec::new(),
         };
         let pid_of = |name: &str| {
             stack
@@ -219,7 +210,7 @@ impl OwnCores {
         };
         for name in ["etcd", "kube-apiserver", "kube-controller-manager", "dex"] {
             let pid = pid_of(name)?;
-            pinned.pids.push(pid);
+            pinned.moved.push((pid, affinity(pid)?));
             set_affinity(pid, &pinned.cluster)?;
         }
         for pid in [
@@ -227,7 +218,7 @@ impl OwnCores {
             pid_of("apiserver-proxy")?,
             std::process::id(),
         ] {
-            pinned.pids.push(pid);
+            pinned.moved.push((pid, affinity(pid)?));
             set_affinity(pid, &pinned.console)?;
         }
         Ok(Some(pinned))
@@ -236,13 +227,31 @@ impl OwnCores {
 
 impl Drop for OwnCores {
     fn drop(&mut self) {
-        let all = format!("0-{}", cores() - 1);
-        for pid in &self.pids {
-            if let Err(err) = set_affinity(*pid, &all) {
-                eprintln!("could not give process {pid} all cores back: {err:#}");
+        for (pid, cores) in &self.moved {
+            if let Err(err) = set_affinity(*pid, cores) {
+                eprintln!("could not give process {pid} its cores ({cores}) back: {err:#}");
             }
         }
     }
+}
+
+/// The cores a process may run on, as a list (`taskset -c -p`: "pid 7's current affinity list: 0,1").
+fn affinity(pid: u32) -> anyhow::Result<String> {
+    let output = Command::new("taskset")
+        .args(["-c", "-p", &pid.to_string()])
+        .output()
+        .context("running taskset")?;
+    anyhow::ensure!(
+        output.status.success(),
+        "taskset -c -p {pid}: {}",
+        output.status
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .rsplit(": ")
+        .next()
+        .map(|list| list.trim().to_string())
+        .filter(|list| !list.is_empty())
+        .with_context(|| format!("no affinity list for process {pid}"))
 }
 
 fn set_affinity(pid: u32, cores: &str) -> anyhow::Result<()> {
@@ -296,18 +305,15 @@ async fn main() -> anyhow::Result<()> {
     }
 
     let bff_pid = *stack.pids.get("bff").context("no bff pid")?;
-    let idle = rss_kib(bff_pid)?;
+    let idle = e2e::rss_kib(bff_pid)?;
     let watch = format!(
         "{}/api/k8s/api/v1/namespaces/team-a/configmaps?watch=1",
         stack.console_url
     );
     let mut held = Vec::new();
     for _ in 0..HELD_CONNECTIONS {
-        let client = reqwest::Client::builder()
-            .add_root_certificate(reqwest::Certificate::from_pem(&std::fs::read(
-                &stack.ca_file,
-            )?)?)
-            .build()?;
+        // A client each, so that each watch holds a connection of its own.
+        let client = e2e::http_client(&stack)?.build()?;
         let response = client.get(&watch).bearer_auth(&token).send().await?;
         anyhow::ensure!(
             response.status().is_success(),
@@ -316,7 +322,7 @@ async fn main() -> anyhow::Result<()> {
         );
         held.push((client, response));
     }
-    let loaded = rss_kib(bff_pid)?;
+    let loaded = e2e::rss_kib(bff_pid)?;
     println!(
         "BFF memory: {:.1} MiB idle, {:.1} MiB holding {HELD_CONNECTIONS} open watch connections",
         idle as f64 / 1024.0,
