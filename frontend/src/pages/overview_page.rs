@@ -9,7 +9,7 @@ use crate::{
     kube::{ResourceType, client},
     layout::{
         namespace::{expect_namespace, label, scope},
-        sidebar::expect_discovery,
+        sidebar::{expect_discovery, list_check},
     },
     permissions::check,
 };
@@ -101,19 +101,11 @@ fn NamespaceCounts() -> impl IntoView {
         let ns = namespace.current.get();
         let types = counted.get();
         async move {
-            let checks: Vec<AccessCheck> = types
-                .iter()
-                .map(|t| AccessCheck::new("list", &t.group, &t.resource, scope(&ns)))
-                .collect();
+            let checks: Vec<AccessCheck> = types.iter().map(|t| list_check(t, &ns)).collect();
             let permissions = check(checks).await.unwrap_or_default();
-            let listable = types.into_iter().filter(|ty| {
-                permissions.allows(&AccessCheck::new(
-                    "list",
-                    &ty.group,
-                    &ty.resource,
-                    scope(&ns),
-                ))
-            });
+            let listable = types
+                .into_iter()
+                .filter(|ty| permissions.allows(&list_check(ty, &ns)));
             // Side by side: the page waits for the slowest count, not for their sum.
             futures::future::join_all(listable.map(|ty| {
                 let ns = ns.clone();
