@@ -26,7 +26,7 @@ use server_common::oidc::OidcVerifier;
 
 use crate::config::Config;
 
-type Upstream = server_common::https_client::HttpsClient;
+pub type Upstream = server_common::https_client::HttpsClient;
 
 #[derive(Default)]
 pub struct Metrics {
@@ -99,18 +99,33 @@ impl Proxy {
             config.oidc_client_ids.clone(),
             http,
         );
-        Ok(Proxy {
-            verifier: Arc::new(verifier),
-            upstream_base: config.upstream.trim_end_matches('/').to_string(),
-            client: upstream_client(config)?,
-            claim_mapping: ClaimMapping {
+        Ok(Proxy::new(
+            Arc::new(verifier),
+            &config.upstream,
+            upstream_client(config)?,
+            ClaimMapping {
                 username_claim: config.oidc_username_claim.clone(),
                 username_prefix: config.oidc_username_prefix.clone(),
                 groups_claim: config.oidc_groups_claim.clone(),
                 groups_prefix: config.oidc_groups_prefix.clone(),
             },
+        ))
+    }
+
+    /// A proxy from its parts; tests use it with a verifier and client of their own.
+    pub fn new(
+        verifier: Arc<OidcVerifier>,
+        upstream: &str,
+        client: Upstream,
+        claim_mapping: ClaimMapping,
+    ) -> Self {
+        Proxy {
+            verifier,
+            upstream_base: upstream.trim_end_matches('/').to_string(),
+            client,
+            claim_mapping,
             metrics: Metrics::default(),
-        })
+        }
     }
 
     async fn authenticate(&self, headers: &http::HeaderMap) -> Option<Identity> {
@@ -351,3 +366,4 @@ mod tests {
         );
     }
 }
+
