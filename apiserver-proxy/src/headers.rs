@@ -52,13 +52,17 @@ pub fn for_upstream(client: &HeaderMap, upgrade: bool, identity: &Identity) -> H
     if upgrade {
         headers.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
     }
-    if let Ok(user) = HeaderValue::from_str(&identity.user) {
-        headers.insert(HeaderName::from_static("impersonate-user"), user);
-    }
-    for group in &identity.groups {
-        if let Ok(group) = HeaderValue::from_str(group) {
-            headers.append(HeaderName::from_static("impersonate-group"), group);
-        }
+    // Every name of an Identity is a valid header value (see identity::Name): the user is always
+    // sent, and each group as a line of its own, so that a comma in a name splits nothing.
+    headers.insert(
+        HeaderName::from_static("impersonate-user"),
+        identity.user().header().clone(),
+    );
+    for group in identity.groups() {
+        headers.append(
+            HeaderName::from_static("impersonate-group"),
+            group.header().clone(),
+        );
     }
     headers
 }
@@ -74,11 +78,14 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
 mod tests {
     use super::*;
 
+    use crate::identity::Name;
+
     fn identity() -> Identity {
-        Identity {
-            user: "viewer@example.com".into(),
-            groups: vec!["console-viewers".into(), "team".into()],
-        }
+        let name = |text| Name::new(text).expect("name");
+        Identity::new(
+            name("viewer@example.com"),
+            vec![name("console-viewers"), name("team")],
+        )
     }
 
     #[test]

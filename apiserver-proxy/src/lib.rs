@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod headers;
+pub mod identity;
 
 use std::sync::{
     Arc,
@@ -22,9 +23,10 @@ use axum::{
 };
 use hyper_util::rt::TokioIo;
 use serde_json::json;
-use server_common::oidc::OidcVerifier;
+use server_common::oidc::{OidcVerifier, TokenError};
 
-use crate::config::Config;
+pub use crate::identity::{ClaimMapping, Identity};
+use crate::{config::Config, identity::Refused};
 
 pub type Upstream = server_common::https_client::HttpsClient;
 
@@ -44,53 +46,6 @@ pub struct Proxy {
     metrics: Metrics,
 }
 
-/// Which claims name the user and the groups, and the prefixes put before them, as the
-/// kube-apiserver's `--oidc-*` flags have it.
-#[derive(Debug, Clone)]
-pub struct ClaimMapping {
-    pub username_claim: String,
-    pub username_prefix: String,
-    pub groups_claim: String,
-    pub groups_prefix: String,
-}
-
-impl ClaimMapping {
-    /// The Kubernetes identity of verified `claims`, or `None` when they name no acceptable user.
-    pub fn identity(&self, claims: &server_common::oidc::IdClaims) -> Option<Identity> {
-        // As the kube-apiserver does: an email is a user name only when it is not unverified.
-        if self.username_claim == "email" && claims.email_verified == Some(false) {
-            return None;
-        }
-        let user = claims
-            .string_claim(&self.username_claim)
-            .filter(|u| !u.is_empty())?;
-        // Names that Kubernetes reserves are never taken from a token unprefixed.
-        if user.starts_with("system:") && self.username_prefix.is_empty() {
-            return None;
-        }
-        let groups = claims
-            .strings_claim(&self.groups_claim)
-            .into_iter()
-            .filter(|g| {
-                let reserved = self.groups_prefix.is_empty() && g.starts_with("system:");
-                !g.is_empty() && !reserved
-            })
-            .map(|g| format!("{}{g}", self.groups_prefix))
-            .collect();
-        Some(Identity {
-            user: format!("{}{user}", self.username_prefix),
-            groups,
-        })
-    }
-}
-
-/// Who a verified token says the caller is, in Kubernetes terms.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Identity {
-    pub user: String,
-    pub groups: Vec<String>,
-}
-
 impl Proxy {
     pub fn from_config(config: &Config) -> anyhow::Result<Self> {
         let http = server_common::oidc::http_client(config.oidc_ca_file.as_deref())?;
@@ -103,12 +58,13 @@ impl Proxy {
             Arc::new(verifier),
             &config.upstream,
             upstream_client(config)?,
-            ClaimMapping {
-                username_claim: config.oidc_username_claim.clone(),
-                username_prefix: config.oidc_username_prefix.clone(),
-                groups_claim: config.oidc_groups_claim.clone(),
-                groups_prefix: config.oidc_groups_prefix.clone(),
-            },
+            ClaimMapping::new(
+                &config.oidc_username_claim,
+                &config.oidc_username_prefix,
+                &config.oidc_groups_claim,
+                &config.oidc_groups_prefix,
+                &config.oidc_issuer,
+            )?,
         ))
     }
 
@@ -128,25 +84,71 @@ impl Proxy {
         }
     }
 
-    async fn authenticate(&self, headers: &http::HeaderMap) -> Option<Identity> {
-        let token = headers
+    async fn authenticate(&self, headers: &http::HeaderMap) -> Result<Identity, Refusal> {
+        let token = bearer_token(headers).ok_or(Refusal::Unauthenticated)?;
+        let claims = match self.verifier.verify(token, None).await {
+            Ok(claims) => claims,
+            Err(TokenError::NotLoaded) => return Err(Refusal::NotReady),
+            Err(err) => {
+                tracing::info!(reason = %err, "token rejected");
+                return Err(Refusal::Unauthenticated);
+            }
+        };
+        self.claim_mapping
+            .identity(&claims)
+            .map_err(Refusal::Refused)
+    }
+}
+
+fn bearer_token(headers: &http::HeaderMap) -> Option<&str> {
+    Some(
+        headers
             .get(header::AUTHORIZATION)?
             .to_str()
             .ok()?
             .strip_prefix("Bearer ")?
-            .trim();
-        let claims = match self.verifier.verify(token, None).await {
-            Ok(claims) => claims,
-            Err(err) => {
-                tracing::info!(reason = %err, "token rejected");
-                return None;
+            .trim(),
+    )
+}
+
+/// Why a request is not forwarded. Only a missing or bad token gets 401, on which the app starts
+/// a new login: for the other two a new login would give the same answer, round and round.
+enum Refusal {
+    Unauthenticated,
+    /// The issuer's keys are not loaded yet (Dex unreachable since the start).
+    NotReady,
+    /// A valid token whose identity the proxy will not act for.
+    Refused(Refused),
+}
+
+/// How long a client should wait before it asks again while the issuer's keys are not loaded;
+/// the proxy retries loading well within it.
+const RETRY_AFTER_SECONDS: &str = "5";
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        match self {
+            Refusal::Unauthenticated => {
+                let mut response = status(StatusCode::UNAUTHORIZED, "Unauthorized", "Unauthorized");
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                response
             }
-        };
-        let identity = self.claim_mapping.identity(&claims);
-        if identity.is_none() {
-            tracing::info!("token rejected: no acceptable user name in it");
+            Refusal::NotReady => {
+                let mut response = status(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "ServiceUnavailable",
+                    "The apiserver-proxy has not loaded the OIDC issuer's keys yet; try again shortly.",
+                );
+                response.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from_static(RETRY_AFTER_SECONDS),
+                );
+                response
+            }
+            Refusal::Refused(why) => status(StatusCode::FORBIDDEN, "Forbidden", &why.to_string()),
         }
-        identity
     }
 }
 
@@ -211,16 +213,15 @@ pub fn status(code: StatusCode, reason: &str, message: &str) -> Response {
 
 async fn forward(State(proxy): State<Arc<Proxy>>, mut request: Request) -> Response {
     proxy.metrics.requests.fetch_add(1, Ordering::Relaxed);
-    let Some(identity) = proxy.authenticate(request.headers()).await else {
-        proxy
-            .metrics
-            .unauthenticated
-            .fetch_add(1, Ordering::Relaxed);
-        let mut response = status(StatusCode::UNAUTHORIZED, "Unauthorized", "Unauthorized");
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        return response;
+    let identity = match proxy.authenticate(request.headers()).await {
+        Ok(identity) => identity,
+        Err(refusal) => {
+            proxy
+                .metrics
+                .unauthenticated
+                .fetch_add(1, Ordering::Relaxed);
+            return refusal.into_response();
+        }
     };
     let upgrade = headers::is_upgrade(request.headers());
     let client_upgrade = upgrade.then(|| hyper::upgrade::on(&mut request));
@@ -277,93 +278,3 @@ async fn forward(State(proxy): State<Arc<Proxy>>, mut request: Request) -> Respo
     }
     response.map(Body::new)
 }
-
-#[cfg(test)]
-mod tests {
-    use server_common::oidc::IdClaims;
-
-    use super::*;
-
-    fn claims(extra: serde_json::Value) -> IdClaims {
-        let mut value = json!({
-            "iss": "https://dex", "sub": "CiQwMDAw", "aud": "kube-console", "exp": 1, "iat": 1,
-            "email": "viewer@example.com", "email_verified": true, "name": "viewer",
-            "groups": ["console-viewers", "system:masters", ""], "preferred_username": "vw",
-            "roles": ["ops", "dev"],
-        });
-        if let (Some(base), Some(extra)) = (value.as_object_mut(), extra.as_object()) {
-            base.extend(extra.clone());
-        }
-        serde_json::from_value(value).expect("claims")
-    }
-
-    fn mapping(
-        username_claim: &str,
-        username_prefix: &str,
-        groups_claim: &str,
-        groups_prefix: &str,
-    ) -> ClaimMapping {
-        ClaimMapping {
-            username_claim: username_claim.into(),
-            username_prefix: username_prefix.into(),
-            groups_claim: groups_claim.into(),
-            groups_prefix: groups_prefix.into(),
-        }
-    }
-
-    #[test]
-    fn defaults_take_email_and_groups_and_drop_reserved_groups() {
-        let identity = mapping("email", "", "groups", "")
-            .identity(&claims(json!({})))
-            .expect("identity");
-        assert_eq!(identity.user, "viewer@example.com");
-        assert_eq!(
-            identity.groups,
-            ["console-viewers"],
-            "system: and empty groups are never taken"
-        );
-    }
-
-    #[test]
-    fn other_claims_and_prefixes_as_the_oidc_flags_allow() {
-        let identity = mapping("preferred_username", "oidc:", "roles", "oidc:")
-            .identity(&claims(json!({})))
-            .expect("identity");
-        assert_eq!(identity.user, "oidc:vw");
-        assert_eq!(identity.groups, ["oidc:ops", "oidc:dev"]);
-        // With a prefix, a system: group cannot collide with the reserved ones.
-        let prefixed = mapping("email", "", "groups", "oidc:")
-            .identity(&claims(json!({})))
-            .expect("identity");
-        assert_eq!(
-            prefixed.groups,
-            ["oidc:console-viewers", "oidc:system:masters"]
-        );
-    }
-
-    #[test]
-    fn unverified_emails_missing_claims_and_system_users_are_refused() {
-        assert!(
-            mapping("email", "", "groups", "")
-                .identity(&claims(json!({"email_verified": false})))
-                .is_none()
-        );
-        assert!(
-            mapping("no_such_claim", "", "groups", "")
-                .identity(&claims(json!({})))
-                .is_none()
-        );
-        let system = claims(json!({"preferred_username": "system:admin"}));
-        assert!(
-            mapping("preferred_username", "", "groups", "")
-                .identity(&system)
-                .is_none()
-        );
-        assert!(
-            mapping("preferred_username", "oidc:", "groups", "")
-                .identity(&system)
-                .is_some()
-        );
-    }
-}
-
