@@ -50,7 +50,9 @@ pub struct Config {
     /// The claim the Kubernetes user name comes from (as the kube-apiserver's --oidc-username-claim).
     #[arg(long, env = "PROXY_OIDC_USERNAME_CLAIM", default_value = "email")]
     pub oidc_username_claim: String,
-    /// Prefix put before every user name (as --oidc-username-prefix).
+    /// Prefix put before every user name (as --oidc-username-prefix): when empty and the claim is
+    /// not `email`, the issuer URL and `#`, so that a claim users may choose cannot take another
+    /// user's name; `-` for no prefix at all.
     #[arg(long, env = "PROXY_OIDC_USERNAME_PREFIX", default_value = "")]
     pub oidc_username_prefix: String,
     /// The claim the groups come from (as --oidc-groups-claim).

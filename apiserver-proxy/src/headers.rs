@@ -47,6 +47,12 @@ pub fn for_upstream(client: &HeaderMap, upgrade: bool, identity: &Identity) -> H
         if lower == "upgrade" && !upgrade {
             continue;
         }
+        if name == header::SEC_WEBSOCKET_PROTOCOL {
+            if let Some(protocols) = without_bearer_protocols(value) {
+                headers.append(name.clone(), protocols);
+            }
+            continue;
+        }
         headers.append(name.clone(), value.clone());
     }
     if upgrade {
@@ -65,6 +71,27 @@ pub fn for_upstream(client: &HeaderMap, upgrade: bool, identity: &Identity) -> H
         );
     }
     headers
+}
+
+/// The WebSocket subprotocol the kube-apiserver reads a bearer token from (for browsers, which
+/// cannot set `Authorization` on a WebSocket).
+const BEARER_PROTOCOL_PREFIX: &str = "base64url.bearer.authorization.k8s.io.";
+
+/// `Sec-WebSocket-Protocol` without the entries that carry a credential: only the proxy's own
+/// client certificate and impersonation may speak for the caller upstream. `None` when nothing
+/// is left, or when the value is not text (then it cannot be checked, so it is not sent).
+fn without_bearer_protocols(value: &HeaderValue) -> Option<HeaderValue> {
+    let kept: Vec<&str> = value
+        .to_str()
+        .ok()?
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty() && !p.starts_with(BEARER_PROTOCOL_PREFIX))
+        .collect();
+    if kept.is_empty() {
+        return None;
+    }
+    HeaderValue::from_str(&kept.join(", ")).ok()
 }
 
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
@@ -149,6 +176,50 @@ mod tests {
         assert_eq!(upstream["x-stream-protocol-version"], "v4.channel.k8s.io");
         assert_eq!(upstream["impersonate-user"], "viewer@example.com");
         assert_eq!(upstream.get_all("impersonate-group").iter().count(), 2);
+    }
+
+    #[test]
+    fn bearer_tokens_in_websocket_protocols_never_reach_the_apiserver() {
+        let mut client = HeaderMap::new();
+        client.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+        client.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        client.append(
+            header::SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_static(
+                "v5.channel.k8s.io, base64url.bearer.authorization.k8s.io.c2E",
+            ),
+        );
+        client.append(
+            header::SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_static("base64url.bearer.authorization.k8s.io.b3RoZXI"),
+        );
+        let upstream = for_upstream(&client, true, &identity());
+        let protocols: Vec<_> = upstream
+            .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+            .iter()
+            .collect();
+        assert_eq!(protocols, ["v5.channel.k8s.io"]);
+        assert_eq!(upstream["impersonate-user"], "viewer@example.com");
+    }
+
+    #[test]
+    fn odd_casing_of_identity_headers_changes_nothing() {
+        let mut client = HeaderMap::new();
+        for name in [
+            "IMPERSONATE-UID",
+            "Impersonate-Extra-Scopes",
+            "iMpErSoNaTe-UsEr",
+            "X-REMOTE-EXTRA-org",
+            "AUTHORIZATION",
+        ] {
+            client.append(
+                HeaderName::from_bytes(name.as_bytes()).expect("name"),
+                HeaderValue::from_static("x"),
+            );
+        }
+        let upstream = for_upstream(&client, false, &identity());
+        let names: Vec<&str> = upstream.keys().map(|n| n.as_str()).collect();
+        assert_eq!(names, ["impersonate-user", "impersonate-group"]);
     }
 
     #[test]

@@ -94,9 +94,10 @@ impl Proxy {
                 return Err(Refusal::Unauthenticated);
             }
         };
-        self.claim_mapping
-            .identity(&claims)
-            .map_err(Refusal::Refused)
+        self.claim_mapping.identity(&claims).map_err(|why| {
+            tracing::info!(reason = %why, "token refused");
+            Refusal::Refused(why)
+        })
     }
 }
 

@@ -77,7 +77,15 @@ fn client_header_name() -> impl Strategy<Value = String> {
         cased("x-remote-group"),
         cased("x-remote-extra-org"),
         cased("proxy-authorization"),
+        cased("sec-websocket-protocol"),
         "[a-zA-Z][a-zA-Z0-9-]{0,20}",
+    ]
+}
+
+fn client_header_value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[ -~]{0,16}",
+        "(v5.channel.k8s.io, ?)?base64url.bearer.authorization.k8s.io.[a-zA-Z0-9]{0,8}(,v4.channel.k8s.io)?",
     ]
 }
 
@@ -145,7 +153,7 @@ proptest! {
         user in claim_value(),
         groups in proptest::collection::vec(claim_value(), 0..8),
         client in proptest::collection::vec(
-            (client_header_name(), "[ -~]{0,16}"),
+            (client_header_name(), client_header_value()),
             0..12,
         ),
         upgrade in any::<bool>(),
@@ -175,6 +183,13 @@ proptest! {
             prop_assert!(
                 !is_identity_header(name) || name == "impersonate-user" || name == "impersonate-group",
                 "the client's {name} went upstream"
+            );
+        }
+        for protocols in upstream.get_all("sec-websocket-protocol") {
+            prop_assert!(
+                !String::from_utf8_lossy(protocols.as_bytes())
+                    .contains("base64url.bearer.authorization.k8s.io."),
+                "a bearer token went upstream in {protocols:?}"
             );
         }
     }
