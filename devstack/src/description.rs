@@ -15,6 +15,11 @@ pub struct StackDescription {
     pub ca_file: PathBuf,
     pub admin_kubeconfig: PathBuf,
     pub users: Vec<DemoUser>,
+    /// Dex users whose claims hold values an identity provider should not send (a group
+    /// " system:masters"), for the tests of the apiserver-proxy's identity mapping. They are
+    /// not demo users: nothing lists them for people, and no RBAC names them.
+    #[serde(default)]
+    pub claim_test_users: Vec<ClaimTestUser>,
     /// SPKI pins of the certificates a browser meets (the BFF's and Dex's), for a test browser
     /// that is not told to trust the CA.
     pub browser_spki_pins: Vec<String>,
@@ -32,6 +37,14 @@ pub struct DemoUser {
     pub role: Role,
     /// The one namespace the role applies to; `None` where it is cluster-wide.
     pub namespace: Option<String>,
+}
+
+/// A Dex user for the tests of hostile claim values, with the groups Dex puts in its tokens.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ClaimTestUser {
+    pub email: String,
+    pub password: String,
+    pub groups: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]

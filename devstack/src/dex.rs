@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use crate::{DemoUser, pki::Leaf};
+use crate::{ClaimTestUser, DemoUser, pki::Leaf};
 
 pub const CLIENT_ID: &str = "kube-console";
 
@@ -15,28 +15,30 @@ pub struct DexSettings<'a> {
     pub client_secret: &'a str,
     pub redirect_uri: &'a str,
     pub users: &'a [(DemoUser, Vec<String>)],
+    pub claim_test_users: &'a [ClaimTestUser],
     /// `expiry.idTokens`, such as "24h" (Dex's default) or "30s" for a test of renewal.
     pub id_token_lifetime: &'a str,
 }
 
 /// Dex reads YAML, of which JSON is a subset; building it as JSON keeps every value quoted right.
 pub fn config(settings: &DexSettings<'_>) -> anyhow::Result<String> {
+    let claim_test_users = settings
+        .claim_test_users
+        .iter()
+        .map(|user| (&user.email, &user.password, &user.groups));
     let static_passwords = settings
         .users
         .iter()
+        .map(|(user, groups)| (&user.email, &user.password, groups))
+        .chain(claim_test_users)
         .enumerate()
-        .map(|(index, (user, groups))| {
+        .map(|(index, (email, password, groups))| {
             // Dex rejects bcrypt costs below 10.
-            let hash = bcrypt::hash_with_result(&user.password, 10)
+            let hash = bcrypt::hash_with_result(password, 10)
                 .map(|h| h.format_for_version(bcrypt::Version::TwoA))?;
-            let username = user
-                .email
-                .split('@')
-                .next()
-                .unwrap_or(&user.email)
-                .to_string();
+            let username = email.split('@').next().unwrap_or(email).to_string();
             Ok(json!({
-                "email": user.email,
+                "email": email,
                 "hash": hash,
                 "username": username,
                 "name": username,

@@ -13,5 +13,5 @@ mod random;
 pub mod seed;
 pub mod stack;
 
-pub use description::{DemoUser, Role, StackDescription};
+pub use description::{ClaimTestUser, DemoUser, Role, StackDescription};
 pub use stack::{Binaries, Ports, Stack, StackOptions};

@@ -9,8 +9,8 @@ use anyhow::Context;
 use base64::Engine;
 
 use crate::{
-    DemoUser, Role, StackDescription, dex, gobuild::GoComponents, pki, poll, process::Service,
-    random, seed,
+    ClaimTestUser, DemoUser, Role, StackDescription, dex, gobuild::GoComponents, pki, poll,
+    process::Service, random, seed,
 };
 
 /// The console's own binaries and the built app.
@@ -138,6 +138,7 @@ impl Stack {
 
         let ca = pki::Ca::load_or_create(&state.join("pki"))?;
         let users = demo_users(state)?;
+        let claim_test_users = claim_test_users()?;
         let http = checker(&ca.cert_pem)?;
 
         let mut stack = Stack {
@@ -151,6 +152,7 @@ impl Stack {
                 ca_file: ca.cert_file.clone(),
                 admin_kubeconfig: run.join("admin.kubeconfig"),
                 users: users.iter().map(|(user, _)| user.clone()).collect(),
+                claim_test_users: claim_test_users.clone(),
                 browser_spki_pins: Vec::new(),
                 log_dir: log_dir.clone(),
                 pids: Default::default(),
@@ -199,6 +201,7 @@ impl Stack {
                 client_secret: &client_secret,
                 redirect_uri: &format!("{}/auth/callback", description.console_url),
                 users: &users,
+                claim_test_users: &claim_test_users,
                 id_token_lifetime: &options.id_token_lifetime,
             })?,
         )?;
@@ -538,6 +541,21 @@ impl Stack {
 
 fn fatal(err: anyhow::Error) -> anyhow::Error {
     err.context(poll::Fatal)
+}
+
+/// The Dex users for the tests of the apiserver-proxy's identity mapping, with a new password on
+/// every start (nothing keeps them). The padded `system:masters` would be cluster-admin if it
+/// reached the kube-apiserver as sent: HTTP trims the spaces around a header value.
+fn claim_test_users() -> anyhow::Result<Vec<ClaimTestUser>> {
+    Ok(vec![ClaimTestUser {
+        email: "padded-groups@example.com".into(),
+        password: random::hex_secret(8)?,
+        groups: vec![
+            " system:masters".into(),
+            "system:masters\t".into(),
+            "claim-test-users".into(),
+        ],
+    }])
 }
 
 /// The demo users, with passwords made on first start and kept in the state folder.
