@@ -114,12 +114,7 @@ impl Proxy {
     }
 
     async fn authenticate(&self, headers: &http::HeaderMap) -> Option<Identity> {
-        let token = headers
-            .get(header::AUTHORIZATION)?
-            .to_str()
-            .ok()?
-            .strip_prefix("Bearer ")?
-            .trim();
+        let token = server_common::bearer::bearer_token(headers)?;
         let claims = match self.verifier.verify(token, None).await {
             Ok(claims) => claims,
             Err(err) => {
