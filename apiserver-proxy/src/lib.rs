@@ -85,7 +85,7 @@ impl Proxy {
     }
 
     async fn authenticate(&self, headers: &http::HeaderMap) -> Result<Identity, Refusal> {
-        let token = bearer_token(headers).ok_or(Refusal::Unauthenticated)?;
+        let token = server_common::bearer::bearer_token(headers).ok_or(Refusal::Unauthenticated)?;
         let claims = match self.verifier.verify(token, None).await {
             Ok(claims) => claims,
             Err(TokenError::NotLoaded) => return Err(Refusal::NotReady),
@@ -99,17 +99,6 @@ impl Proxy {
             Refusal::Refused(why)
         })
     }
-}
-
-fn bearer_token(headers: &http::HeaderMap) -> Option<&str> {
-    Some(
-        headers
-            .get(header::AUTHORIZATION)?
-            .to_str()
-            .ok()?
-            .strip_prefix("Bearer ")?
-            .trim(),
-    )
 }
 
 /// Why a request is not forwarded. Only a missing or bad token gets 401, on which the app starts

@@ -18,6 +18,9 @@ pub struct DexSettings<'a> {
     pub claim_test_users: &'a [ClaimTestUser],
     /// `expiry.idTokens`, such as "24h" (Dex's default) or "30s" for a test of renewal.
     pub id_token_lifetime: &'a str,
+    /// How often Dex rotates its signing key, such as "1m" for a test of rotation; `None` keeps
+    /// Dex's default (6h). See `StackOptions::signing_key_rotation`.
+    pub signing_key_rotation: Option<&'a str>,
 }
 
 /// Dex reads YAML, of which JSON is a subset; building it as JSON keeps every value quoted right.
@@ -47,7 +50,7 @@ pub fn config(settings: &DexSettings<'_>) -> anyhow::Result<String> {
             }))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let config = json!({
+    let mut config = json!({
         "issuer": settings.issuer,
         "storage": {"type": "memory"},
         "web": {
@@ -82,5 +85,10 @@ pub fn config(settings: &DexSettings<'_>) -> anyhow::Result<String> {
             "name": "Example (mock connector)",
         }],
     });
+    if let Some(period) = settings.signing_key_rotation {
+        // Dex v2.45's successor of `expiry.signingKeys` (which it still reads, with a
+        // deprecation warning): the local signer, keys in Dex's storage.
+        config["signer"] = json!({"type": "local", "config": {"keysRotationPeriod": period}});
+    }
     Ok(serde_json::to_string_pretty(&config)?)
 }

@@ -82,6 +82,11 @@ pub struct StackOptions {
     pub binaries: Binaries,
     /// Dex's `expiry.idTokens`.
     pub id_token_lifetime: String,
+    /// How often Dex rotates its signing key (`signer.config.keysRotationPeriod`, formerly
+    /// `expiry.signingKeys`); `None` keeps Dex's default, 6h. Dex v2.45.1 checks every 30 s
+    /// whether the period has passed, so "1m" rotates every 60 to 90 s; a rotated-out key stays
+    /// published for at least the ID token lifetime (it is removed at the first rotation after).
+    pub signing_key_rotation: Option<String>,
     /// `RUST_LOG` of the console's servers; the tests run them at `trace` to show that no token
     /// is logged at any level.
     pub server_log_filter: String,
@@ -203,6 +208,7 @@ impl Stack {
                 users: &users,
                 claim_test_users: &claim_test_users,
                 id_token_lifetime: &options.id_token_lifetime,
+                signing_key_rotation: options.signing_key_rotation.as_deref(),
             })?,
         )?;
         stack.spawn(

@@ -89,6 +89,15 @@ pub fn http_client(description: &StackDescription) -> anyhow::Result<reqwest::Cl
 
 /// A stack of this test's own, on free ports, in a state folder of its own.
 pub async fn start_own_stack(id_token_lifetime: &str) -> anyhow::Result<Stack> {
+    start_own_stack_rotating_keys(id_token_lifetime, None).await
+}
+
+/// `start_own_stack` whose Dex rotates its signing key every `signing_key_rotation` (such as
+/// "1m"; `None` is Dex's default, 6h).
+pub async fn start_own_stack_rotating_keys(
+    id_token_lifetime: &str,
+    signing_key_rotation: Option<&str>,
+) -> anyhow::Result<Stack> {
     let root = repo_root();
     let go = devstack::gobuild::ensure_all(&root)?;
     // Another target folder's servers, for work on them beside a build in this one.
@@ -117,6 +126,7 @@ pub async fn start_own_stack(id_token_lifetime: &str) -> anyhow::Result<Stack> {
         go,
         binaries,
         id_token_lifetime: id_token_lifetime.into(),
+        signing_key_rotation: signing_key_rotation.map(str::to_string),
         server_log_filter: "trace".into(),
     })
     .await

@@ -1,5 +1,6 @@
 //! Native code shared by the BFF and the apiserver-proxy.
 
+pub mod bearer;
 pub mod https_client;
 pub mod oidc;
 pub mod serve;

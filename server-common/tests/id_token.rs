@@ -50,8 +50,16 @@ fn a_good_token_passes_with_its_claims() {
     let claims = verify(&sign(&claims(), signing_pem())).expect("valid");
     assert_eq!(claims.email.as_deref(), Some("viewer@example.com"));
     assert_eq!(claims.groups, ["console-viewers"]);
-    // An audience list naming the client is fine too.
-    assert!(verify(&with(|c| c["aud"] = json!(["other", CLIENT]))).is_ok());
+    // An audience list naming the client is fine too, when `azp` says the token was issued to
+    // this client (OIDC Core 3.1.3.7; Dex sets it whenever there are several audiences).
+    assert!(
+        verify(&with(|c| {
+            c["aud"] = json!(["other", CLIENT]);
+            c["azp"] = json!(CLIENT);
+        }))
+        .is_ok()
+    );
+    assert!(verify(&with(|c| c["aud"] = json!(["other", CLIENT]))).is_err());
 }
 
 #[test]

@@ -211,6 +211,7 @@ async fn start_stack(
         go: built.go,
         binaries: built.binaries,
         id_token_lifetime: "24h".into(),
+        signing_key_rotation: None,
         server_log_filter: server_log_filter.into(),
     })
     .await?;

@@ -17,14 +17,8 @@ impl FromRequestParts<AppState> for Authenticated {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|token| !token.is_empty())
-            .ok_or(AppError::Unauthenticated)?;
+        let token =
+            server_common::bearer::bearer_token(&parts.headers).ok_or(AppError::Unauthenticated)?;
         match state.oidc.verify(token, None).await {
             Ok(claims) => Ok(Authenticated {
                 claims,
