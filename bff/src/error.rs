@@ -20,6 +20,9 @@ pub enum AppError {
     /// The message is for the person who sent the request: it names what in it is wrong.
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// The user has as much work in flight as one user may; the message says what to do.
+    #[error("too many requests: {0}")]
+    TooManyRequests(String),
     #[error("the apiserver-proxy is unreachable")]
     UpstreamUnavailable,
     #[error("the apiserver-proxy did not answer in time")]
@@ -47,6 +50,9 @@ impl IntoResponse for AppError {
                 "The console is starting: its identity provider is not reachable yet.",
             ),
             AppError::BadRequest(message) => ApiError::new(ErrorCode::BadRequest, message.clone()),
+            AppError::TooManyRequests(message) => {
+                ApiError::new(ErrorCode::TooManyRequests, message.clone())
+            }
             AppError::UpstreamUnavailable => ApiError::new(
                 ErrorCode::UpstreamUnavailable,
                 "The cluster's API cannot be reached right now.",

@@ -62,10 +62,10 @@ impl AppState {
                 recent_refreshes: Default::default(),
             }),
             cookie_key: Arc::new(cookie_key),
-            kube: Arc::new(routes::kube_proxy::KubeProxy {
-                base: config.apiserver_proxy_url.trim_end_matches('/').to_string(),
-                client: routes::kube_proxy::upstream_client(&config.apiserver_proxy_ca_file)?,
-            }),
+            kube: Arc::new(routes::kube_proxy::KubeProxy::new(
+                config.apiserver_proxy_url.trim_end_matches('/').to_string(),
+                routes::kube_proxy::upstream_client(&config.apiserver_proxy_ca_file)?,
+            )),
             console_config: Arc::new(console_config),
             spa: Arc::new(routes::spa::Spa::load(&config.dist_dir)?),
             permissions: Arc::new(routes::permissions::PermissionSettings {

@@ -38,13 +38,11 @@ fn state(dist: &std::path::Path) -> AppState {
         }),
         cookie_key: Arc::new(CookieKey::from_bytes(&[7u8; 32])),
         // Nothing listens there: the Kubernetes API is unreachable in these tests.
-        kube: Arc::new(bff::routes::kube_proxy::KubeProxy {
-            base: "https://127.0.0.1:9".into(),
-            client: bff::routes::kube_proxy::upstream_client_trusting(
-                rustls::RootCertStore::empty(),
-            )
-            .expect("client"),
-        }),
+        kube: Arc::new(bff::routes::kube_proxy::KubeProxy::new(
+            "https://127.0.0.1:9".into(),
+            bff::routes::kube_proxy::upstream_client_trusting(rustls::RootCertStore::empty())
+                .expect("client"),
+        )),
         console_config: Arc::new(ConsoleConfig {
             cluster_name: "kyma.local".into(),
             apiserver_proxy_url: "https://127.0.0.1:9443".into(),

@@ -12,6 +12,24 @@ use serde_json::{Value, json};
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
+/// Marks the browser-log line of a Content Security Policy or Trusted Types violation.
+pub const POLICY_VIOLATION: &str = "[kconsole-policy-violation]";
+
+/// Run in every document before its own scripts (CDP `Page.addScriptToEvaluateOnNewDocument`):
+/// each `securitypolicyviolation` becomes a marked line in the browser log, which outlives
+/// navigations and reloads, so that `close` can fail a test on any violation of any page.
+const REPORT_POLICY_VIOLATIONS: &str = r#"
+window.addEventListener('securitypolicyviolation', (event) => {
+  console.error('[kconsole-policy-violation] ' + JSON.stringify({
+    page: location.href,
+    directive: event.effectiveDirective,
+    blocked: event.blockedURI,
+    sample: event.sample,
+    source: event.sourceFile + ':' + event.lineNumber,
+  }));
+}, true);
+"#;
+
 /// A browser session. Close it with `close`; if a test panics first, dropping it ends
 /// chromedriver and Chromium (their whole process group) all the same.
 pub struct Browser {
@@ -19,6 +37,8 @@ pub struct Browser {
     // Dropped after the client: the driver's process group holds Chromium.
     _driver: Service,
     profile: PathBuf,
+    /// Policy violations read from the browser log so far; `close` fails on any.
+    violations: std::sync::Mutex<Vec<String>>,
 }
 
 impl Browser {
@@ -87,17 +107,25 @@ impl Browser {
             .connect(&webdriver)
             .await
             .context("starting a Chromium session")?;
+        client
+            .issue_cmd(Cdp {
+                cmd: "Page.addScriptToEvaluateOnNewDocument",
+                params: json!({ "source": REPORT_POLICY_VIOLATIONS }),
+            })
+            .await
+            .context("installing the policy violation listener")?;
         Ok(Browser {
             client,
             _driver: driver,
             profile,
+            violations: Default::default(),
         })
     }
 
     /// Browser console entries of level SEVERE since the last call (chromedriver's log endpoint).
     pub async fn console_errors(&self) -> anyhow::Result<Vec<String>> {
         let entries = self.client.issue_cmd(BrowserLog).await?;
-        Ok(entries
+        let errors: Vec<String> = entries
             .as_array()
             .map(|entries| {
                 entries
@@ -106,6 +134,25 @@ impl Browser {
                     .map(|e| e["message"].as_str().unwrap_or_default().to_string())
                     .collect()
             })
+            .unwrap_or_default();
+        if let Ok(mut violations) = self.violations.lock() {
+            violations.extend(
+                errors
+                    .iter()
+                    .filter(|e| e.contains(POLICY_VIOLATION))
+                    .cloned(),
+            );
+        }
+        Ok(errors)
+    }
+
+    /// Every Content Security Policy or Trusted Types violation reported so far, on any page.
+    pub async fn policy_violations(&self) -> anyhow::Result<Vec<String>> {
+        self.console_errors().await?;
+        Ok(self
+            .violations
+            .lock()
+            .map(|v| v.clone())
             .unwrap_or_default())
     }
 
@@ -223,8 +270,14 @@ impl Browser {
         self.profile.join("downloads")
     }
 
+    /// Ends the session; fails when any page reported a policy violation.
     pub async fn close(self) -> anyhow::Result<()> {
+        let violations = self.policy_violations().await?;
         self.client.clone().close().await?;
+        anyhow::ensure!(
+            violations.is_empty(),
+            "Chromium reported policy violations: {violations:#?}"
+        );
         Ok(())
     }
 }
@@ -232,6 +285,33 @@ impl Browser {
 impl Drop for Browser {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+/// A Chrome DevTools Protocol command, through chromedriver's `goog/cdp/execute`.
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: Value,
+}
+
+impl WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(json!({"cmd": self.cmd, "params": self.params}).to_string()),
+        )
     }
 }
 

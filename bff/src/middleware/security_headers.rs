@@ -22,7 +22,9 @@ const FIXED: [(HeaderName, &str); 6] = [
     ),
 ];
 
-/// `csp` is this deployment's policy: it names the hashes of the index page's inline script.
+/// `csp` is this deployment's policy: it names the hashes of the index page's inline script. A
+/// response that brings a policy of its own keeps it: only the API proxy sets one (a stricter
+/// one, after dropping whatever the apiserver sent).
 pub async fn security_headers(
     State(csp): State<HeaderValue>,
     request: Request,
@@ -30,7 +32,9 @@ pub async fn security_headers(
 ) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+    headers
+        .entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(csp);
     for (name, value) in FIXED {
         headers.insert(name, HeaderValue::from_static(value));
     }

@@ -35,7 +35,7 @@ use crate::{
     AppState,
     auth::bearer::Authenticated,
     error::AppError,
-    permissions_cache::{NamespaceRules, PermissionsCache, TokenHash},
+    permissions_cache::{Busy, NamespaceRules, PermissionsCache, TokenHash},
     routes::kube_proxy::KubeProxy,
 };
 
@@ -48,6 +48,9 @@ const NAMESPACE_PAGE: usize = 500;
 /// 50,000 namespaces; beyond that a continue token that never ends is the likelier story.
 const MAX_NAMESPACE_PAGES: usize = 100;
 const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(15);
+/// The most namespaces one query may name (the cluster-wide checks count as one more): a view
+/// asks about its namespace and cluster-wide, and each namespace not cached costs a review.
+pub const MAX_NAMESPACES: usize = 16;
 /// A cluster-admin's rules review or a page of namespace metadata is far smaller.
 const RESPONSE_LIMIT: usize = 8 * 1024 * 1024;
 
@@ -152,6 +155,18 @@ pub fn validate(query: &AccessQuery) -> Result<(), String> {
         check_problem(check).map_or(Ok(()), |problem| {
             Err(format!("Check {} is refused: {problem}.", index + 1))
         })?;
+    }
+    let namespaces: BTreeSet<Option<&str>> = query
+        .checks
+        .iter()
+        .map(|check| check.namespace.as_deref())
+        .collect();
+    if namespaces.len() > MAX_NAMESPACES {
+        return Err(format!(
+            "At most {MAX_NAMESPACES} namespaces (cluster-wide counts as one) fit in one request; \
+             this one names {}. Ask about fewer namespaces at a time.",
+            namespaces.len()
+        ));
     }
     Ok(())
 }
@@ -494,6 +509,14 @@ where
     Ok(done)
 }
 
+impl From<Busy> for AppError {
+    fn from(_: Busy) -> Self {
+        AppError::TooManyRequests(
+            "Too many permission checks of yours are in progress; try again in a moment.".into(),
+        )
+    }
+}
+
 fn count(requests: usize) -> u32 {
     u32::try_from(requests).unwrap_or(u32::MAX)
 }
@@ -517,10 +540,11 @@ async fn rules_of(
     let made = Arc::new(AtomicU32::new(0));
     let found = side_by_side(namespaces.into_iter().map(|namespace| {
         let slot = cache.rules.slot((who, namespace.clone()));
-        let (as_user, made) = (as_user.clone(), made.clone());
+        let (as_user, made, gate) = (as_user.clone(), made.clone(), cache.reviews.clone());
         async move {
             let rules = slot
                 .get_or_try_init(|| async {
+                    let _place = gate.enter(who).await?;
                     made.fetch_add(1, Ordering::Relaxed);
                     match as_user.rules_review(&namespace).await {
                         Ok(rules) => Ok(Arc::new(rules)),
@@ -596,8 +620,9 @@ async fn permissions(
     }
     requests += count(to_review.len());
     let reviewed = side_by_side(to_review.into_iter().map(|check| {
-        let as_user = as_user.clone();
+        let (as_user, gate) = (as_user.clone(), cache.reviews.clone());
         async move {
+            let _place = gate.enter(who).await?;
             let allowed = as_user.access_review(&check).await?;
             Ok((check, allowed))
         }
@@ -875,6 +900,35 @@ mod tests {
                     .as_ref()
                     .is_err_and(|e| e.starts_with("Check 2 is refused") && e.contains(expected)),
                 "{bad:?}: {refused:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn one_query_names_a_bounded_number_of_namespaces() {
+        let in_namespaces = |count: usize, cluster_wide: bool| {
+            let mut checks: Vec<AccessCheck> = (0..count)
+                .map(|i| AccessCheck::new("list", "", "pods", Some(&format!("ns-{i}"))))
+                .collect();
+            if cluster_wide {
+                checks.push(AccessCheck::new("list", "", "namespaces", None));
+            }
+            // Repeats of a namespace count once.
+            checks.extend(checks.clone());
+            validate(&query(checks))
+        };
+        assert_eq!(in_namespaces(MAX_NAMESPACES, false), Ok(()));
+        assert_eq!(in_namespaces(MAX_NAMESPACES - 1, true), Ok(()));
+        for refused in [
+            in_namespaces(MAX_NAMESPACES, true),
+            in_namespaces(MAX_NAMESPACES + 1, false),
+            in_namespaces(100, false),
+        ] {
+            assert!(
+                refused
+                    .as_ref()
+                    .is_err_and(|e| e.contains(&format!("At most {MAX_NAMESPACES} namespaces"))),
+                "{refused:?}"
             );
         }
     }

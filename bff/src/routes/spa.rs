@@ -78,8 +78,10 @@ async fn index_page(State(spa): State<Arc<Spa>>, method: Method, uri: Uri) -> Re
         .into_response()
 }
 
-/// The policy the app works under: no inline script but the loader trunk writes into the index
-/// page, which is allowed by its hash; `'wasm-unsafe-eval'` lets the page compile its WebAssembly.
+/// The policy the app works under: no inline script but the index page's own (trunk's loader and
+/// the Trusted Types policy), allowed by their hashes; `'wasm-unsafe-eval'` lets the page compile
+/// its WebAssembly. Trusted Types are required for every script sink, and the only policy that
+/// may be made is the index page's `default` one (see frontend/index.html for why it is needed).
 pub fn content_security_policy(index_html: &str) -> String {
     let hashes: String = inline_scripts(index_html)
         .map(|script| {
@@ -93,7 +95,8 @@ pub fn content_security_policy(index_html: &str) -> String {
     format!(
         "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'{hashes}; style-src 'self'; \
          img-src 'self' data:; font-src 'self'; connect-src 'self'; manifest-src 'self'; \
-         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+         base-uri 'none'; form-action 'self'; frame-ancestors 'none'; \
+         require-trusted-types-for 'script'; trusted-types default"
     )
 }
 
@@ -133,5 +136,8 @@ mod tests {
         assert!(csp.contains(&format!("'sha256-{expected}'")), "{csp}");
         assert!(!csp.contains("unsafe-inline"));
         assert!(csp.contains("frame-ancestors 'none'"));
+        assert!(csp.contains("require-trusted-types-for 'script'"), "{csp}");
+        // Only the index page's policy: no other name, no second "default", no 'allow-duplicates'.
+        assert!(csp.ends_with("; trusted-types default"), "{csp}");
     }
 }
