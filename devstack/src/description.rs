@@ -53,6 +53,9 @@ pub enum Role {
     Admin,
     Viewer,
     Developer,
+    /// A viewer who is also in 99 more groups: an ID token of the size large organisations issue,
+    /// for the tests of cookie and header sizes.
+    ManyGroups,
 }
 
 impl StackDescription {

@@ -1,4 +1,5 @@
-//! Dex's configuration for the stack: memory storage, TLS on loopback, one confidential client
+//! Dex's configuration for the stack: storage in the stack's etcd (so that a restarted Dex keeps
+//! its signing keys and refresh tokens), TLS on loopback, one confidential client
 //! for the BFF, and two connectors (the password database with the demo users, and mockCallback)
 //! so that the login page lists them.
 
@@ -21,6 +22,8 @@ pub struct DexSettings<'a> {
     /// How often Dex rotates its signing key, such as "1m" for a test of rotation; `None` keeps
     /// Dex's default (6h). See `StackOptions::signing_key_rotation`.
     pub signing_key_rotation: Option<&'a str>,
+    /// The stack's etcd (plain HTTP on loopback), where Dex keeps its state under `dex/`.
+    pub etcd_endpoint: &'a str,
 }
 
 /// Dex reads YAML, of which JSON is a subset; building it as JSON keeps every value quoted right.
@@ -52,7 +55,13 @@ pub fn config(settings: &DexSettings<'_>) -> anyhow::Result<String> {
         .collect::<anyhow::Result<Vec<_>>>()?;
     let mut config = json!({
         "issuer": settings.issuer,
-        "storage": {"type": "memory"},
+        // Not memory: a Dex restarted with memory storage forgets every refresh token and makes
+        // new signing keys, which logs every user out. The kube-apiserver's keys live under
+        // /registry; Dex's under its own prefix.
+        "storage": {
+            "type": "etcd",
+            "config": {"endpoints": [settings.etcd_endpoint], "namespace": "dex/"},
+        },
         "web": {
             "https": settings.listen,
             "tlsCert": settings.tls.cert_file,

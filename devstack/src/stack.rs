@@ -109,7 +109,7 @@ impl Drop for Stack {
 const START_DEADLINE: Duration = Duration::from_secs(120);
 
 /// (email, role, namespace, groups) of each demo user.
-const DEMO_USERS: [(&str, Role, Option<&str>, &str); 3] = [
+const DEMO_USERS: [(&str, Role, Option<&str>, &str); 4] = [
     ("admin@example.com", Role::Admin, None, "console-admins"),
     ("viewer@example.com", Role::Viewer, None, "console-viewers"),
     (
@@ -118,7 +118,29 @@ const DEMO_USERS: [(&str, Role, Option<&str>, &str); 3] = [
         Some("team-a"),
         "team-a-developers",
     ),
+    // A viewer in 100 groups (console-viewers and 99 more, see `groups_of`).
+    (
+        "many-groups@example.com",
+        Role::ManyGroups,
+        None,
+        "console-viewers",
+    ),
 ];
+
+/// How many groups the `ManyGroups` user is in.
+pub const MANY_GROUPS: usize = 100;
+
+/// A demo user's groups: one, or for the `ManyGroups` user 100, named like those of a large
+/// organisation's directory.
+fn groups_of(role: Role, group: &str) -> Vec<String> {
+    let mut groups = vec![group.to_string()];
+    if role == Role::ManyGroups {
+        groups.extend(
+            (1..MANY_GROUPS).map(|n| format!("org:platform-engineering:team-{n:03}-members")),
+        );
+    }
+    groups
+}
 
 impl Stack {
     pub fn description(&self) -> &StackDescription {
@@ -165,7 +187,7 @@ impl Stack {
         };
         let description = stack.description.clone();
 
-        // etcd and Dex do not depend on anything: start them first and check them later.
+        // etcd does not depend on anything: start it first.
         let etcd_url = format!("http://127.0.0.1:{}", ports.etcd_client);
         let peer_url = format!("http://127.0.0.1:{}", ports.etcd_peer);
         stack.spawn(
@@ -190,6 +212,18 @@ impl Stack {
             &log_dir,
         )?;
 
+        stack
+            .wait("etcd", || {
+                let http = http.clone();
+                let url = format!("{etcd_url}/health");
+                async move {
+                    let body: serde_json::Value = http.get(url).send().await?.json().await?;
+                    Ok(body["health"] == "true")
+                }
+            })
+            .await?;
+
+        // Dex keeps its state in etcd: started once etcd answers.
         let dex_tls = ca.server_cert(&certs, "dex", &[])?;
         stack
             .description
@@ -209,6 +243,7 @@ impl Stack {
                 claim_test_users: &claim_test_users,
                 id_token_lifetime: &options.id_token_lifetime,
                 signing_key_rotation: options.signing_key_rotation.as_deref(),
+                etcd_endpoint: &etcd_url,
             })?,
         )?;
         stack.spawn(
@@ -216,17 +251,6 @@ impl Stack {
             Command::new(&options.go.dex).arg("serve").arg(&dex_config),
             &log_dir,
         )?;
-
-        stack
-            .wait("etcd", || {
-                let http = http.clone();
-                let url = format!("{etcd_url}/health");
-                async move {
-                    let body: serde_json::Value = http.get(url).send().await?.json().await?;
-                    Ok(body["health"] == "true")
-                }
-            })
-            .await?;
 
         let apiserver_tls = ca.server_cert(
             &certs,
@@ -464,8 +488,8 @@ impl Stack {
         Ok(stack)
     }
 
-    /// Stops one of the console's servers (`apiserver-proxy` or `bff`), as an outage would; the
-    /// stack still stops everything on drop.
+    /// Stops one of the console's servers (`apiserver-proxy` or `bff`) or Dex, as an outage
+    /// would; the stack still stops everything on drop.
     pub fn stop_service(&mut self, name: &str) -> anyhow::Result<()> {
         self.console_server(name)?.stop(Duration::from_secs(5));
         Ok(())
@@ -480,6 +504,10 @@ impl Stack {
         self.description.pids.insert(name.to_string(), pid);
         let ready_url = match name {
             "bff" => format!("{}/readyz", self.description.console_url),
+            "dex" => format!(
+                "{}/.well-known/openid-configuration",
+                self.description.dex_issuer
+            ),
             _ => format!("{}/readyz", self.description.apiserver_proxy_url),
         };
         let http = checker(&std::fs::read_to_string(&self.description.ca_file)?)?;
@@ -489,8 +517,8 @@ impl Stack {
 
     fn console_server(&mut self, name: &str) -> anyhow::Result<&mut Service> {
         anyhow::ensure!(
-            matches!(name, "apiserver-proxy" | "bff"),
-            "only the console's own servers can be stopped and started again, not {name}"
+            matches!(name, "apiserver-proxy" | "bff" | "dex"),
+            "only the console's own servers and Dex can be stopped and started again, not {name}"
         );
         self.services
             .iter_mut()
@@ -564,37 +592,40 @@ fn claim_test_users() -> anyhow::Result<Vec<ClaimTestUser>> {
     }])
 }
 
-/// The demo users, with passwords made on first start and kept in the state folder.
+/// The demo users, with passwords made on first start and kept in the state folder (a user added
+/// to the stack later gets one on the next start).
 fn demo_users(state: &Path) -> anyhow::Result<Vec<(DemoUser, Vec<String>)>> {
     let path = state.join("users.json");
-    let stored: Vec<DemoUser> = match std::fs::read_to_string(&path) {
+    let mut stored: Vec<DemoUser> = match std::fs::read_to_string(&path) {
         Ok(text) => {
             serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?
         }
-        Err(_) => {
-            let users = DEMO_USERS
-                .iter()
-                .map(|(email, role, namespace, _)| {
-                    Ok(DemoUser {
-                        email: (*email).to_string(),
-                        password: random::hex_secret(8)?,
-                        role: *role,
-                        namespace: namespace.map(str::to_string),
-                    })
-                })
-                .collect::<anyhow::Result<Vec<_>>>()?;
-            std::fs::create_dir_all(state)?;
-            std::fs::write(&path, serde_json::to_string_pretty(&users)?)?;
-            users
-        }
+        Err(_) => Vec::new(),
     };
-    Ok(DEMO_USERS
-        .iter()
-        .filter_map(|(email, _, _, group)| {
-            let user = stored.iter().find(|u| u.email == *email)?;
-            Some((user.clone(), vec![(*group).to_string()]))
-        })
-        .collect())
+    let mut users = Vec::new();
+    let mut added = false;
+    for (email, role, namespace, group) in DEMO_USERS {
+        let user = match stored.iter().find(|u| u.email == email) {
+            Some(user) => user.clone(),
+            None => {
+                let user = DemoUser {
+                    email: email.to_string(),
+                    password: random::hex_secret(8)?,
+                    role,
+                    namespace: namespace.map(str::to_string),
+                };
+                stored.push(user.clone());
+                added = true;
+                user
+            }
+        };
+        users.push((user, groups_of(role, group)));
+    }
+    if added {
+        std::fs::create_dir_all(state)?;
+        std::fs::write(&path, serde_json::to_string_pretty(&stored)?)?;
+    }
+    Ok(users)
 }
 
 /// Readiness as most components report it: a GET that answers 2xx.

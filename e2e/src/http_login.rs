@@ -103,9 +103,16 @@ pub async fn id_token(
         .send()
         .await?;
     let handoff = cookie_named(&finished, "__Host-kc-handoff").context("no hand-off cookie")?;
+    let refresh = cookie_named(&finished, "__Host-kc-refresh").context("no refresh cookie")?;
     let session: shared::TokenHandoff = http
         .post(format!("{console}/auth/session"))
-        .header(header::COOKIE, format!("__Host-kc-handoff={handoff}"))
+        .header(
+            header::COOKIE,
+            format!("__Host-kc-handoff={handoff}; __Host-kc-refresh={refresh}"),
+        )
+        // What a browser sends with the app's fetch: the BFF refuses state-changing /auth
+        // requests that do not show they come from the console.
+        .header(header::ORIGIN, console)
         .send()
         .await?
         .error_for_status()?

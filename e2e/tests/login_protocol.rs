@@ -95,13 +95,20 @@ async fn each_login_has_its_own_pkce_state_and_nonce_and_a_replayed_callback_fai
     let handoff_cookie =
         set_cookie(&finished, "__Host-kc-handoff").ok_or_else(|| anyhow::anyhow!("no hand-off"))?;
     assert!(handoff_cookie.contains("SameSite=Strict") && handoff_cookie.contains("HttpOnly"));
-    assert!(set_cookie(&finished, "__Host-kc-refresh").is_some_and(|c| c.contains("HttpOnly")));
+    let refresh_cookie =
+        set_cookie(&finished, "__Host-kc-refresh").ok_or_else(|| anyhow::anyhow!("no refresh"))?;
+    assert!(refresh_cookie.contains("HttpOnly"));
     let handoff: shared::TokenHandoff = http
         .post(format!("{console}/auth/session"))
         .header(
             header::COOKIE,
-            format!("__Host-kc-handoff={}", cookie_value(&handoff_cookie)),
+            format!(
+                "__Host-kc-handoff={}; __Host-kc-refresh={}",
+                cookie_value(&handoff_cookie),
+                cookie_value(&refresh_cookie)
+            ),
         )
+        .header(header::ORIGIN, console.as_str())
         .send()
         .await?
         .error_for_status()?

@@ -167,11 +167,34 @@ fn Protected(children: ChildrenFn) -> impl IntoView {
             view! { <p class="loading">"Checking your session…"</p> }.into_any()
         }
         SessionState::Active(_) => children().into_any(),
-        SessionState::Failed(error) => view! {
-            <h1>"The console cannot confirm your session"</h1>
-            <p class="error" role="alert">{error.message}</p>
+        SessionState::Unavailable(error) => view! {
+            <h1>"The console is temporarily unavailable"</h1>
+            <p class="error" role="alert" data-testid="session-unavailable">{error.message}</p>
+            <p class="loading">"Trying again by itself…"</p>
         }
         .into_any(),
+        SessionState::Failed(error) => {
+            // A refused session is retried with a login; anything else with a fresh start.
+            let log_in = error.code == shared::ErrorCode::Unauthenticated;
+            view! {
+                <h1>"The console cannot confirm your session"</h1>
+                <p class="error" role="alert" data-testid="session-error">{error.message}</p>
+                <button
+                    type="button"
+                    data-testid="session-try-again"
+                    on:click=move |_| {
+                        if log_in {
+                            session::log_in(&session::current_route());
+                        } else {
+                            let _ = window().location().reload();
+                        }
+                    }
+                >
+                    "Try again"
+                </button>
+            }
+            .into_any()
+        }
     }
 }
 

@@ -17,6 +17,11 @@ impl FromRequestParts<AppState> for Authenticated {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        // Without the issuer's keys no token can be checked, good or bad: that is the console
+        // being unavailable (503), not the user being logged out (401, which starts a login).
+        if !state.oidc.is_loaded() {
+            return Err(AppError::NotReady);
+        }
         let token =
             server_common::bearer::bearer_token(&parts.headers).ok_or(AppError::Unauthenticated)?;
         match state.oidc.verify(token, None).await {
@@ -27,7 +32,7 @@ impl FromRequestParts<AppState> for Authenticated {
             Err(crate::oidc::TokenError::NotLoaded) => Err(AppError::NotReady),
             Err(err) => {
                 // The reason, never the token.
-                tracing::info!(reason = %err, "bearer token rejected");
+                tracing::info!(reason = ?err, "bearer token rejected");
                 Err(AppError::Unauthenticated)
             }
         }

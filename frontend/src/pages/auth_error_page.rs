@@ -16,7 +16,16 @@ fn explain(reason: &str) -> &'static str {
         "token_rejected" => {
             "The token the identity provider issued did not pass the console's checks."
         }
-        "provider_unavailable" => "The identity provider cannot be reached right now.",
+        "idp_unreachable" | "provider_unavailable" => {
+            "The identity provider is unreachable, so the console cannot log you in right now. Try again in a moment."
+        }
+        "return_to_too_long" => {
+            "The address you came from is too long to come back to after the login. Try again to log in and start from the overview."
+        }
+        "no_refresh_token" => {
+            "The identity provider did not grant the console a refresh token (scope offline_access), which it needs to keep you logged in."
+        }
+        "token_too_large" => "The identity provider issued a token too large to keep in a cookie.",
         _ => "The login failed.",
     }
 }
@@ -29,6 +38,8 @@ pub fn AuthErrorPage() -> impl IntoView {
     view! {
         <h1>"Login failed"</h1>
         <p class="error" role="alert" data-testid="login-error">{move || explain(&reason())}</p>
-        <button type="button" on:click=move |_| session::log_in(&return_to())>"Try again"</button>
+        <button type="button" data-testid="login-try-again" on:click=move |_| session::log_in(&return_to())>
+            "Try again"
+        </button>
     }
 }
