@@ -1,6 +1,7 @@
 //! Native code shared by the BFF and the apiserver-proxy.
 
 pub mod https_client;
+pub mod metrics;
 pub mod oidc;
 pub mod serve;
 pub mod tls;

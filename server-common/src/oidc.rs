@@ -216,6 +216,7 @@ impl OidcVerifier {
         match self.current() {
             Some(keys) => match self.get_json::<JwkSet>(&keys.discovery.jwks_uri).await {
                 Ok(jwks) if !jwks.keys.is_empty() => {
+                    crate::metrics::global().jwks_fetch("ok");
                     if let Ok(mut slot) = self.keys.write() {
                         *slot = Some(Arc::new(Keys {
                             discovery: keys.discovery.clone(),
@@ -224,8 +225,12 @@ impl OidcVerifier {
                     }
                     true
                 }
-                Ok(_) => false,
+                Ok(_) => {
+                    crate::metrics::global().jwks_fetch("empty");
+                    false
+                }
                 Err(err) => {
+                    crate::metrics::global().jwks_fetch("error");
                     tracing::warn!(%err, "refetching the JWKS failed");
                     false
                 }
@@ -244,7 +249,10 @@ impl OidcVerifier {
         use sha2::Digest;
         // A login's token (with a nonce to check) is verified in full, once.
         if expected_nonce.is_some() {
-            return self.verify_uncached(token, expected_nonce).await;
+            return self
+                .verify_uncached(token, expected_nonce)
+                .await
+                .inspect_err(crate::metrics::token_rejected_for);
         }
         let key: [u8; 32] = sha2::Sha256::digest(token.as_bytes()).into();
         let now = jsonwebtoken::get_current_timestamp();
@@ -259,7 +267,10 @@ impl OidcVerifier {
         {
             return Ok(claims);
         }
-        let claims = self.verify_uncached(token, None).await?;
+        let claims = self
+            .verify_uncached(token, None)
+            .await
+            .inspect_err(crate::metrics::token_rejected_for)?;
         if let Ok(mut cache) = self.verified.lock() {
             if cache.len() >= VERIFIED_CACHE_ENTRIES {
                 cache.retain(|_, (claims, at)| {
@@ -382,11 +393,13 @@ pub async fn keep_loaded(verifier: Arc<OidcVerifier>) {
     loop {
         match verifier.load().await {
             Ok(()) => {
+                crate::metrics::global().jwks_fetch("ok");
                 tracing::info!("OIDC discovery and JWKS loaded");
                 backoff = Duration::from_millis(200);
                 tokio::time::sleep(Duration::from_secs(600)).await;
             }
             Err(err) => {
+                crate::metrics::global().jwks_fetch("error");
                 tracing::warn!(error = %format!("{err:#}"), "OIDC issuer not loaded yet");
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(5));
