@@ -11,9 +11,27 @@ pub struct Config {
     /// Address of the TLS listener that kubeconfigs point at.
     #[arg(long, env = "PROXY_LISTEN", default_value = "127.0.0.1:9443")]
     pub listen: SocketAddr,
-    /// Address of the plain-HTTP metrics listener (Prometheus text format at /metrics).
+    /// Address of the plain-HTTP metrics listener (Prometheus text format at /metrics); keep it
+    /// off the public network.
     #[arg(long, env = "PROXY_METRICS_LISTEN", default_value = "127.0.0.1:9444")]
     pub metrics_listen: SocketAddr,
+    /// Connections served at once per listener; past it, further connections wait to be
+    /// accepted (in the kernel's queue) until one ends.
+    #[arg(long, env = "PROXY_MAX_CONNECTIONS", default_value_t = server_common::serve::DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
+    /// Seconds a request may take from its head to the last byte of its body, however paced;
+    /// past it the request is answered 408 and its connection closed.
+    #[arg(long, env = "PROXY_REQUEST_BODY_TIMEOUT_SECONDS", default_value_t = 60)]
+    pub request_body_timeout_seconds: u64,
+    /// Seconds after SIGTERM during which /readyz answers 503 while new connections are still
+    /// accepted, so that the endpoints controller and the ingress take the pod out first.
+    #[arg(long, env = "PROXY_SHUTDOWN_DRAIN_SECONDS", default_value_t = 5)]
+    pub shutdown_drain_seconds: u64,
+    /// Seconds after SIGTERM by which the process exits (keep it below the pod's
+    /// terminationGracePeriodSeconds): requests in flight finish, watches end after their
+    /// current event, upgraded connections are closed; whatever is still open then is cut.
+    #[arg(long, env = "PROXY_SHUTDOWN_GRACE_SECONDS", default_value_t = 25)]
+    pub shutdown_grace_seconds: u64,
     /// PEM certificate chain of the TLS listener.
     #[arg(long, env = "PROXY_TLS_CERT")]
     pub tls_cert: PathBuf,

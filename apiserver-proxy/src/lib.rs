@@ -8,10 +8,7 @@ pub mod config;
 pub mod headers;
 pub mod identity;
 
-use std::sync::{
-    Arc,
-    atomic::{AtomicU64, Ordering},
-};
+use std::sync::Arc;
 
 use axum::{
     Json, Router,
@@ -30,20 +27,11 @@ use crate::{config::Config, identity::Refused};
 
 pub type Upstream = server_common::https_client::HttpsClient;
 
-#[derive(Default)]
-pub struct Metrics {
-    requests: AtomicU64,
-    unauthenticated: AtomicU64,
-    upstream_errors: AtomicU64,
-    upgrades: AtomicU64,
-}
-
 pub struct Proxy {
     pub verifier: Arc<OidcVerifier>,
     upstream_base: String,
     client: Upstream,
     claim_mapping: ClaimMapping,
-    metrics: Metrics,
 }
 
 impl Proxy {
@@ -80,7 +68,6 @@ impl Proxy {
             upstream_base: upstream.trim_end_matches('/').to_string(),
             client,
             claim_mapping,
-            metrics: Metrics::default(),
         }
     }
 
@@ -158,28 +145,6 @@ pub fn app(proxy: Arc<Proxy>) -> Router {
         .with_state(proxy)
 }
 
-pub fn metrics_app(proxy: Arc<Proxy>) -> Router {
-    Router::new()
-        .route(
-            "/metrics",
-            get(|State(proxy): State<Arc<Proxy>>| async move {
-                let m = &proxy.metrics;
-                let text = format!(
-                    "# TYPE apiserver_proxy_requests_total counter\napiserver_proxy_requests_total {}\n\
-                     # TYPE apiserver_proxy_unauthenticated_total counter\napiserver_proxy_unauthenticated_total {}\n\
-                     # TYPE apiserver_proxy_upstream_errors_total counter\napiserver_proxy_upstream_errors_total {}\n\
-                     # TYPE apiserver_proxy_upgrades_total counter\napiserver_proxy_upgrades_total {}\n",
-                    m.requests.load(Ordering::Relaxed),
-                    m.unauthenticated.load(Ordering::Relaxed),
-                    m.upstream_errors.load(Ordering::Relaxed),
-                    m.upgrades.load(Ordering::Relaxed),
-                );
-                ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
-            }),
-        )
-        .with_state(proxy)
-}
-
 async fn readyz(State(proxy): State<Arc<Proxy>>) -> Response {
     if proxy.verifier.is_loaded() {
         Json(json!({"status": "ready"})).into_response()
@@ -202,18 +167,15 @@ pub fn status(code: StatusCode, reason: &str, message: &str) -> Response {
 }
 
 async fn forward(State(proxy): State<Arc<Proxy>>, mut request: Request) -> Response {
-    proxy.metrics.requests.fetch_add(1, Ordering::Relaxed);
     let identity = match proxy.authenticate(request.headers()).await {
         Ok(identity) => identity,
-        Err(refusal) => {
-            proxy
-                .metrics
-                .unauthenticated
-                .fetch_add(1, Ordering::Relaxed);
-            return refusal.into_response();
-        }
+        Err(refusal) => return refusal.into_response(),
     };
     let upgrade = headers::is_upgrade(request.headers());
+    let lifecycle = request
+        .extensions()
+        .get::<server_common::serve::Lifecycle>()
+        .cloned();
     let client_upgrade = upgrade.then(|| hyper::upgrade::on(&mut request));
     let (parts, body) = request.into_parts();
     // Only the path and query of the request are used: an absolute-form target cannot choose
@@ -234,10 +196,7 @@ async fn forward(State(proxy): State<Arc<Proxy>>, mut request: Request) -> Respo
     let mut response = match proxy.client.request(upstream_request).await {
         Ok(response) => response,
         Err(err) => {
-            proxy
-                .metrics
-                .upstream_errors
-                .fetch_add(1, Ordering::Relaxed);
+            server_common::metrics::global().upstream_error("unreachable");
             tracing::warn!(%err, "the kube-apiserver is unreachable");
             return status(
                 StatusCode::BAD_GATEWAY,
@@ -249,16 +208,12 @@ async fn forward(State(proxy): State<Arc<Proxy>>, mut request: Request) -> Respo
     if response.status() == StatusCode::SWITCHING_PROTOCOLS
         && let Some(client_upgrade) = client_upgrade
     {
-        proxy.metrics.upgrades.fetch_add(1, Ordering::Relaxed);
         let upstream_upgrade = hyper::upgrade::on(&mut response);
         tokio::spawn(async move {
             match tokio::try_join!(client_upgrade, upstream_upgrade) {
                 Ok((client, upstream)) => {
-                    let _ = tokio::io::copy_bidirectional(
-                        &mut TokioIo::new(client),
-                        &mut TokioIo::new(upstream),
-                    )
-                    .await;
+                    let (client, upstream) = (TokioIo::new(client), TokioIo::new(upstream));
+                    server_common::serve::splice_upgraded(client, upstream, lifecycle).await;
                 }
                 Err(err) => tracing::debug!(%err, "upgrade failed"),
             }

@@ -1,8 +1,10 @@
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use anyhow::Context;
 use apiserver_proxy::{Proxy, config::Config};
+use axum::http::StatusCode;
 use clap::Parser;
+use server_common::serve::{Lifecycle, ServeSettings};
 use tokio::net::TcpListener;
 
 #[tokio::main]
@@ -20,20 +22,34 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", config.metrics_listen))?;
     tracing::info!(address = %config.listen, metrics = %config.metrics_listen, "serving");
-    let metrics_app = apiserver_proxy::metrics_app(proxy.clone());
-    let metrics_task = tokio::spawn(server_common::serve::serve(
-        metrics,
-        None,
-        metrics_app,
-        std::future::pending(),
-    ));
+
+    let lifecycle = Lifecycle::new(
+        Duration::from_secs(config.shutdown_drain_seconds),
+        Duration::from_secs(config.shutdown_grace_seconds),
+    );
+    lifecycle.shut_down_on_signal();
+    let metrics_task = tokio::spawn(server_common::metrics::serve(metrics, lifecycle.clone()));
+    let settings = ServeSettings {
+        max_connections: config.max_connections,
+        request_body_timeout: Duration::from_secs(config.request_body_timeout_seconds),
+        record_requests_as: Some("https"),
+        body_timeout_response: || {
+            apiserver_proxy::status(
+                StatusCode::REQUEST_TIMEOUT,
+                "Timeout",
+                "The request body did not arrive in time.",
+            )
+        },
+    };
     server_common::serve::serve(
         listener,
         Some(tls),
         apiserver_proxy::app(proxy),
-        server_common::shutdown_signal(),
+        Arc::new(settings),
+        lifecycle,
     )
     .await;
     metrics_task.abort();
+    tracing::info!("shut down");
     Ok(())
 }

@@ -10,6 +10,27 @@ pub struct Config {
     /// Address of a plain-HTTP listener that only redirects to `--public-url`.
     #[arg(long, env = "BFF_HTTP_LISTEN")]
     pub http_listen: Option<SocketAddr>,
+    /// Address of the plain-HTTP metrics listener (Prometheus text format at /metrics); keep it
+    /// off the public network.
+    #[arg(long, env = "BFF_METRICS_LISTEN", default_value = "127.0.0.1:8444")]
+    pub metrics_listen: SocketAddr,
+    /// Connections served at once per listener; past it, further connections wait to be
+    /// accepted (in the kernel's queue) until one ends.
+    #[arg(long, env = "BFF_MAX_CONNECTIONS", default_value_t = server_common::serve::DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
+    /// Seconds a request may take from its head to the last byte of its body, however paced;
+    /// past it the request is answered 408 and its connection closed.
+    #[arg(long, env = "BFF_REQUEST_BODY_TIMEOUT_SECONDS", default_value_t = 60)]
+    pub request_body_timeout_seconds: u64,
+    /// Seconds after SIGTERM during which /readyz answers 503 while new connections are still
+    /// accepted, so that the endpoints controller and the ingress take the pod out first.
+    #[arg(long, env = "BFF_SHUTDOWN_DRAIN_SECONDS", default_value_t = 5)]
+    pub shutdown_drain_seconds: u64,
+    /// Seconds after SIGTERM by which the process exits (keep it below the pod's
+    /// terminationGracePeriodSeconds): requests in flight finish, watches end after their
+    /// current event, upgraded connections are closed; whatever is still open then is cut.
+    #[arg(long, env = "BFF_SHUTDOWN_GRACE_SECONDS", default_value_t = 25)]
+    pub shutdown_grace_seconds: u64,
     /// The console's public base URL, such as https://127.0.0.1:8443 (no trailing slash).
     #[arg(long, env = "BFF_PUBLIC_URL")]
     pub public_url: String,

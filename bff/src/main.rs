@@ -1,8 +1,14 @@
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use anyhow::Context;
+use axum::{
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
 use bff::{AppState, config::Config, oidc, routes};
 use clap::Parser;
+use server_common::serve::{Lifecycle, ServeSettings};
+use shared::{ApiError, ErrorCode};
 use tokio::net::TcpListener;
 
 #[tokio::main]
@@ -17,7 +23,24 @@ async fn main() -> anyhow::Result<()> {
     let https = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
-    tracing::info!(address = %config.listen, "serving HTTPS");
+    let metrics = TcpListener::bind(config.metrics_listen)
+        .await
+        .with_context(|| format!("binding {}", config.metrics_listen))?;
+    tracing::info!(address = %config.listen, metrics = %config.metrics_listen, "serving HTTPS");
+
+    // Every listener drains and closes together.
+    let lifecycle = Lifecycle::new(
+        Duration::from_secs(config.shutdown_drain_seconds),
+        Duration::from_secs(config.shutdown_grace_seconds),
+    );
+    lifecycle.shut_down_on_signal();
+    let settings = ServeSettings {
+        max_connections: config.max_connections,
+        request_body_timeout: Duration::from_secs(config.request_body_timeout_seconds),
+        record_requests_as: Some("https"),
+        body_timeout_response: body_too_slow,
+    };
+    let metrics_task = tokio::spawn(server_common::metrics::serve(metrics, lifecycle.clone()));
 
     let redirect = match config.http_listen {
         Some(address) => {
@@ -26,11 +49,16 @@ async fn main() -> anyhow::Result<()> {
                 .with_context(|| format!("binding {address}"))?;
             tracing::info!(%address, "redirecting plain HTTP to HTTPS");
             let app = routes::https_redirect::app(Arc::from(config.public_url.as_str()));
+            let settings = ServeSettings {
+                record_requests_as: Some("http"),
+                ..settings.clone()
+            };
             Some(tokio::spawn(server_common::serve::serve(
                 listener,
                 None,
                 app,
-                server_common::shutdown_signal(),
+                Arc::new(settings),
+                lifecycle.clone(),
             )))
         }
         None => None,
@@ -40,11 +68,25 @@ async fn main() -> anyhow::Result<()> {
         https,
         Some(tls),
         bff::app(state),
-        server_common::shutdown_signal(),
+        Arc::new(settings),
+        lifecycle,
     )
     .await;
     if let Some(task) = redirect {
         task.abort();
     }
+    metrics_task.abort();
+    tracing::info!("shut down");
     Ok(())
+}
+
+fn body_too_slow() -> Response {
+    (
+        StatusCode::REQUEST_TIMEOUT,
+        axum::Json(ApiError::new(
+            ErrorCode::BadRequest,
+            "The request body did not arrive in time.",
+        )),
+    )
+        .into_response()
 }

@@ -12,6 +12,11 @@ pub struct StackDescription {
     pub dex_issuer: String,
     pub apiserver_url: String,
     pub apiserver_proxy_url: String,
+    /// The BFF's and the apiserver-proxy's plain-HTTP Prometheus endpoints.
+    #[serde(default)]
+    pub bff_metrics_url: String,
+    #[serde(default)]
+    pub apiserver_proxy_metrics_url: String,
     pub ca_file: PathBuf,
     pub admin_kubeconfig: PathBuf,
     pub users: Vec<DemoUser>,

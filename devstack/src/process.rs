@@ -13,6 +13,14 @@ use std::{
 
 use anyhow::Context;
 
+/// How a process ended after SIGTERM.
+#[derive(Debug, Clone, Copy)]
+pub struct Exit {
+    pub status: std::process::ExitStatus,
+    /// From the signal to the exit.
+    pub after: Duration,
+}
+
 pub struct Service {
     pub name: &'static str,
     pub log_file: PathBuf,
@@ -99,6 +107,32 @@ impl Service {
         let text = std::fs::read_to_string(&self.log_file).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(20)..].join("\n")
+    }
+
+    /// SIGTERM to the whole group, then waits up to `deadline` for the process to exit on its
+    /// own; past it, SIGKILL and an error.
+    pub async fn terminate(&mut self, deadline: Duration) -> anyhow::Result<Exit> {
+        let started = Instant::now();
+        signal_group(self.child.id(), libc::SIGTERM);
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                return Ok(Exit {
+                    status,
+                    after: started.elapsed(),
+                });
+            }
+            if started.elapsed() > deadline {
+                signal_group(self.child.id(), libc::SIGKILL);
+                let _ = self.child.wait();
+                anyhow::bail!(
+                    "{} did not exit within {deadline:?} of SIGTERM; log {}:\n{}",
+                    self.name,
+                    self.log_file.display(),
+                    self.log_tail()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// SIGTERM to the whole group, then SIGKILL if it has not ended within `grace`.

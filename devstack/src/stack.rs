@@ -32,6 +32,7 @@ pub struct Ports {
     pub apiserver_proxy_metrics: u16,
     pub bff_https: u16,
     pub bff_http: u16,
+    pub bff_metrics: u16,
 }
 
 impl Ports {
@@ -46,13 +47,14 @@ impl Ports {
             apiserver_proxy_metrics: 9444,
             bff_https: 8443,
             bff_http: 8080,
+            bff_metrics: 8444,
         }
     }
 
     /// Free ports chosen by the kernel, so that several stacks (a demo and tests) can run at once.
     pub fn ephemeral() -> anyhow::Result<Ports> {
         // Hold every listener until all are chosen, so that no two are the same.
-        let listeners = (0..8)
+        let listeners = (0..9)
             .map(|_| TcpListener::bind("127.0.0.1:0"))
             .collect::<Result<Vec<_>, _>>()?;
         let ports = listeners
@@ -68,6 +70,7 @@ impl Ports {
             bff_https: ports[5],
             bff_http: ports[6],
             apiserver_proxy_metrics: ports[7],
+            bff_metrics: ports[8],
         })
     }
 }
@@ -107,6 +110,9 @@ impl Drop for Stack {
 }
 
 const START_DEADLINE: Duration = Duration::from_secs(120);
+/// The console servers' drain window after SIGTERM: nothing routes around a local stack, so a
+/// short one, yet long enough for a test to see readiness fail while connections are taken.
+pub const SHUTDOWN_DRAIN_SECONDS: &str = "2";
 
 /// (email, role, namespace, groups) of each demo user.
 const DEMO_USERS: [(&str, Role, Option<&str>, &str); 4] = [
@@ -176,6 +182,11 @@ impl Stack {
                 dex_issuer: format!("https://127.0.0.1:{}/dex", ports.dex),
                 apiserver_url: format!("https://127.0.0.1:{}", ports.apiserver),
                 apiserver_proxy_url: format!("https://127.0.0.1:{}", ports.apiserver_proxy),
+                bff_metrics_url: format!("http://127.0.0.1:{}/metrics", ports.bff_metrics),
+                apiserver_proxy_metrics_url: format!(
+                    "http://127.0.0.1:{}/metrics",
+                    ports.apiserver_proxy_metrics
+                ),
                 ca_file: ca.cert_file.clone(),
                 admin_kubeconfig: run.join("admin.kubeconfig"),
                 users: users.iter().map(|(user, _)| user.clone()).collect(),
@@ -416,6 +427,7 @@ impl Stack {
                     "--metrics-listen",
                     &format!("127.0.0.1:{}", ports.apiserver_proxy_metrics),
                 ])
+                .args(["--shutdown-drain-seconds", SHUTDOWN_DRAIN_SECONDS])
                 .args(["--upstream", &description.apiserver_url])
                 .arg("--upstream-ca-file")
                 .arg(&ca.cert_file)
@@ -445,6 +457,11 @@ impl Stack {
             Command::new(&options.binaries.bff)
                 .args(["--listen", &format!("127.0.0.1:{}", ports.bff_https)])
                 .args(["--http-listen", &format!("127.0.0.1:{}", ports.bff_http)])
+                .args([
+                    "--metrics-listen",
+                    &format!("127.0.0.1:{}", ports.bff_metrics),
+                ])
+                .args(["--shutdown-drain-seconds", SHUTDOWN_DRAIN_SECONDS])
                 .args(["--public-url", &description.console_url])
                 .arg("--tls-cert")
                 .arg(&bff_tls.cert_file)
@@ -513,6 +530,17 @@ impl Stack {
         let http = checker(&std::fs::read_to_string(&self.description.ca_file)?)?;
         self.wait(name, || answers_ok(http.clone(), ready_url.clone()))
             .await
+    }
+
+    /// Sends SIGTERM to one of the console's servers, as the kubelet does when a pod ends, and
+    /// waits up to `deadline` for it to exit; past it, kills it and fails. Starts nothing again
+    /// (`start_service_again` does).
+    pub async fn terminate_service(
+        &mut self,
+        name: &str,
+        deadline: Duration,
+    ) -> anyhow::Result<crate::process::Exit> {
+        self.console_server(name)?.terminate(deadline).await
     }
 
     fn console_server(&mut self, name: &str) -> anyhow::Result<&mut Service> {

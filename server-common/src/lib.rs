@@ -2,6 +2,7 @@
 
 pub mod bearer;
 pub mod https_client;
+pub mod metrics;
 pub mod oidc;
 pub mod serve;
 pub mod tls;

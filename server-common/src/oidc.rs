@@ -181,6 +181,28 @@ pub enum Rejection {
     ClaimFormat,
 }
 
+impl Rejection {
+    /// A fixed name for metrics labels.
+    pub fn label(self) -> &'static str {
+        match self {
+            Rejection::Signature => "signature",
+            Rejection::Expired => "expired",
+            Rejection::NotYetValid => "not_yet_valid",
+            Rejection::IssuedInTheFuture => "issued_in_the_future",
+            Rejection::Lifetime => "lifetime",
+            Rejection::Issuer => "issuer",
+            Rejection::Audience => "audience",
+            Rejection::MissingAzp => "missing_azp",
+            Rejection::ForeignAzp => "foreign_azp",
+            Rejection::LogoutToken => "logout_token",
+            Rejection::TokenType => "token_type",
+            Rejection::CriticalHeader => "critical_header",
+            Rejection::MissingClaim => "missing_claim",
+            Rejection::ClaimFormat => "claim_format",
+        }
+    }
+}
+
 /// What a JWKS fetch was for (for counting them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FetchReason {
@@ -363,6 +385,11 @@ impl OidcVerifier {
         let result = self.fetch_keys(reason, started).await;
         state.finished = sequence;
         state.finished_ok = result.is_ok();
+        crate::metrics::global().jwks_fetch(match &result {
+            Ok(_) => "ok",
+            Err(FetchError::NoUsableKey) => "no_usable_key",
+            Err(_) => "error",
+        });
         if let Some(observer) = &self.observer {
             observer(reason, result.as_ref().map(|_| ()));
         }
@@ -463,6 +490,16 @@ impl OidcVerifier {
     /// Verifies signature, algorithm, `iss`, `aud` and `azp`, `exp`, `iat`, `nbf` and, when
     /// `expected_nonce` is given, `nonce` (see `decode` for the whole list).
     pub async fn verify(
+        &self,
+        token: &str,
+        expected_nonce: Option<&str>,
+    ) -> Result<IdClaims, TokenError> {
+        self.verify_counted(token, expected_nonce)
+            .await
+            .inspect_err(crate::metrics::token_rejected_for)
+    }
+
+    async fn verify_counted(
         &self,
         token: &str,
         expected_nonce: Option<&str>,

@@ -1,31 +1,238 @@
 //! Serving an axum router over plain TCP or TLS with hyper directly, because `axum::serve` sets no
-//! header-read timeout (slowloris) and does not terminate TLS.
+//! header-read timeout (slowloris), no bound on the time a body takes, no connection cap, and
+//! does not terminate TLS.
+//!
+//! Shutdown (`Lifecycle`), in three phases, shared by every listener of the process:
+//! - serving;
+//! - draining, from SIGTERM for `drain`: `/readyz` answers 503 so that the endpoints controller
+//!   and the ingress take the pod out, while new connections are still accepted and answered
+//!   (each answer with `Connection: close`, so that clients open their next connection anew,
+//!   elsewhere once the pod is out);
+//! - closing: listeners are dropped (new connections are refused), idle connections are closed,
+//!   requests in flight finish, watch responses end at the next event boundary (the client sees
+//!   a stream that ended and watches again) and upgraded connections are shut down; the server
+//!   returns when all that is done, or at `grace` after the signal, whichever comes first.
 
-use std::{future::Future, sync::Arc, time::Duration};
+use std::{
+    future::Future,
+    pin::Pin,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    task::{Context, Poll, ready},
+    time::Duration,
+};
 
-use axum::Router;
-use hyper::body::Incoming;
+use axum::{
+    Router,
+    body::Body,
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use hyper::body::{Bytes, Frame, Incoming, SizeHint};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::net::TcpListener;
+use tokio::{
+    io::{AsyncRead, AsyncWrite, AsyncWriteExt},
+    net::TcpListener,
+    sync::{Semaphore, watch},
+    time::Instant,
+};
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
+
+use crate::metrics::{self, GaugeGuard};
 
 /// How long a client may take to send its request head, and to finish the TLS handshake.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Serves `app` on `listener`, over TLS when `tls` is given, until `shutdown` resolves.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
+pub const DEFAULT_REQUEST_BODY_TIMEOUT: Duration = Duration::from_secs(60);
+pub const DEFAULT_SHUTDOWN_DRAIN: Duration = Duration::from_secs(5);
+/// Inside Kubernetes' default `terminationGracePeriodSeconds` of 30.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(25);
+
+/// How one listener serves.
+#[derive(Debug, Clone)]
+pub struct ServeSettings {
+    /// Connections served at once. Past it the listener stops accepting: further connections
+    /// wait in the kernel's accept queue (and their clients' connect timeouts) until one ends,
+    /// rather than being accepted and dropped, which clients would take as a failure and retry
+    /// at once. The header-read and body timeouts bound how long a connection that sends
+    /// nothing useful holds its place.
+    pub max_connections: usize,
+    /// The time from a request's head to the end of its body, whatever the pace: a body that
+    /// trickles in a byte at a time is answered 408 and its connection closed at this deadline.
+    pub request_body_timeout: Duration,
+    /// The `listener` label of this listener's request metrics; `None` counts nothing.
+    pub record_requests_as: Option<&'static str>,
+    /// The answer to a request whose body did not arrive in time, in the server's error format.
+    pub body_timeout_response: fn() -> Response,
+}
+
+impl Default for ServeSettings {
+    fn default() -> Self {
+        ServeSettings {
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            request_body_timeout: DEFAULT_REQUEST_BODY_TIMEOUT,
+            record_requests_as: Some("https"),
+            body_timeout_response: || {
+                (
+                    StatusCode::REQUEST_TIMEOUT,
+                    axum::Json(serde_json::json!({
+                        "message": "The request body did not arrive in time."
+                    })),
+                )
+                    .into_response()
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Serving,
+    Draining,
+    Closing { give_up_at: Instant },
+}
+
+/// The process's shutdown state, shared by all its listeners; cheap to clone. `serve` puts a
+/// clone into every request's extensions, for handlers that hold connections of their own
+/// (see `splice_upgraded`).
+#[derive(Clone)]
+pub struct Lifecycle {
+    phase: Arc<watch::Sender<Phase>>,
+    /// Connections and upgraded connections still open.
+    open: Arc<watch::Sender<usize>>,
+    drain: Duration,
+    grace: Duration,
+}
+
+/// Holds one place in `Lifecycle`'s count of open connections.
+pub struct Open(Arc<watch::Sender<usize>>);
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.send_modify(|n| *n = n.saturating_sub(1));
+    }
+}
+
+impl Lifecycle {
+    /// `drain`: how long new connections are still accepted after the signal; `grace`: when,
+    /// counted from the signal, the server stops waiting for what is still open.
+    pub fn new(drain: Duration, grace: Duration) -> Lifecycle {
+        Lifecycle {
+            phase: Arc::new(watch::channel(Phase::Serving).0),
+            open: Arc::new(watch::channel(0).0),
+            drain: drain.min(grace),
+            grace,
+        }
+    }
+
+    /// Starts the shutdown on SIGTERM or Ctrl-C.
+    pub fn shut_down_on_signal(&self) {
+        let lifecycle = self.clone();
+        tokio::spawn(async move {
+            crate::shutdown_signal().await;
+            lifecycle.begin_shutdown();
+        });
+    }
+
+    /// Starts draining now and closing after the drain window.
+    pub fn begin_shutdown(&self) {
+        if *self.phase.borrow() != Phase::Serving {
+            return;
+        }
+        let give_up_at = Instant::now() + self.grace;
+        self.phase.send_replace(Phase::Draining);
+        tracing::info!(
+            drain = ?self.drain,
+            grace = ?self.grace,
+            "shutting down: draining (readyz fails, connections still accepted)"
+        );
+        let phase = self.phase.clone();
+        let drain = self.drain;
+        tokio::spawn(async move {
+            tokio::time::sleep(drain).await;
+            tracing::info!(
+                "shutting down: closing (no new connections; in-flight requests finish)"
+            );
+            phase.send_replace(Phase::Closing { give_up_at });
+        });
+    }
+
+    /// True from the signal on: readiness fails.
+    pub fn is_draining(&self) -> bool {
+        *self.phase.borrow() != Phase::Serving
+    }
+
+    /// Resolves once the drain window is over.
+    pub async fn closing(&self) {
+        let mut phase = self.phase.subscribe();
+        let _ = phase.wait_for(|p| matches!(p, Phase::Closing { .. })).await;
+    }
+
+    fn give_up_at(&self) -> Option<Instant> {
+        match *self.phase.borrow() {
+            Phase::Closing { give_up_at } => Some(give_up_at),
+            _ => None,
+        }
+    }
+
+    /// Counts a connection as open until the returned guard is dropped.
+    pub fn open(&self) -> Open {
+        self.open.send_modify(|n| *n += 1);
+        Open(self.open.clone())
+    }
+
+    /// Resolves after closing once nothing is open, or at the grace deadline.
+    async fn finished(&self) {
+        self.closing().await;
+        let Some(give_up_at) = self.give_up_at() else {
+            return;
+        };
+        let mut open = self.open.subscribe();
+        let all_closed = open.wait_for(|n| *n == 0);
+        if tokio::time::timeout_at(give_up_at, all_closed)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                open = *self.open.borrow(),
+                "the shutdown grace period is over: connections still open are cut"
+            );
+        }
+    }
+}
+
+/// Serves `app` on `listener`, over TLS when `tls` is given, until `lifecycle` has closed.
 pub async fn serve(
     listener: TcpListener,
     tls: Option<Arc<rustls::ServerConfig>>,
     app: Router,
-    shutdown: impl Future<Output = ()>,
+    settings: Arc<ServeSettings>,
+    lifecycle: Lifecycle,
 ) {
+    let app = match settings.record_requests_as {
+        Some(listener) => app.layer(axum::middleware::from_fn(move |request, next| {
+            metrics::count_request(listener, request, next)
+        })),
+        None => app,
+    };
     let acceptor = tls.map(TlsAcceptor::from);
-    tokio::pin!(shutdown);
+    let places = Arc::new(Semaphore::new(settings.max_connections.max(1)));
     loop {
+        // A place first, then the connection: at the cap, connections wait to be accepted.
+        let place = tokio::select! {
+            () = lifecycle.closing() => break,
+            place = places.clone().acquire_owned() => match place {
+                Ok(place) => place,
+                Err(_) => break,
+            },
+        };
         let (stream, peer) = tokio::select! {
-            () = &mut shutdown => return,
+            () = lifecycle.closing() => break,
             accepted = listener.accept() => match accepted {
                 Ok(pair) => pair,
                 Err(err) => {
@@ -37,38 +244,246 @@ pub async fn serve(
             },
         };
         let _ = stream.set_nodelay(true);
-        let app = app.clone();
+        let connection = Connection {
+            app: app.clone(),
+            settings: settings.clone(),
+            lifecycle: lifecycle.clone(),
+        };
         let acceptor = acceptor.clone();
+        let open = lifecycle.open();
         tokio::spawn(async move {
+            let _place = place;
+            let _open = open;
+            let _counted = GaugeGuard::new(&metrics::global().connections_open);
             match acceptor {
                 Some(acceptor) => {
                     match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
                     {
-                        Ok(Ok(tls_stream)) => serve_connection(TokioIo::new(tls_stream), app).await,
+                        Ok(Ok(tls_stream)) => connection.serve(TokioIo::new(tls_stream)).await,
                         Ok(Err(err)) => tracing::debug!(%peer, %err, "TLS handshake failed"),
                         Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
                     }
                 }
-                None => serve_connection(TokioIo::new(stream), app).await,
+                None => connection.serve(TokioIo::new(stream)).await,
             }
         });
     }
+    // Dropping the listener refuses every connection from now on.
+    drop(listener);
+    lifecycle.finished().await;
 }
 
-async fn serve_connection<I>(io: I, app: Router)
-where
-    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
-{
-    let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
-        app.clone().oneshot(request.map(axum::body::Body::new))
+struct Connection {
+    app: Router,
+    settings: Arc<ServeSettings>,
+    lifecycle: Lifecycle,
+}
+
+impl Connection {
+    async fn serve<I>(self, io: I)
+    where
+        I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    {
+        let Connection {
+            app,
+            settings,
+            lifecycle,
+        } = self;
+        let closing = lifecycle.clone();
+        let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+            handle(app.clone(), settings.clone(), lifecycle.clone(), request)
+        });
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_READ_TIMEOUT)
+            .serve_connection(io, service)
+            // Upgrades (exec, attach, port-forward) go through the same connection handling.
+            .with_upgrades();
+        tokio::pin!(connection);
+        let result = tokio::select! {
+            result = connection.as_mut() => result,
+            () = closing.closing() => {
+                // Closes the connection when idle, or once the response in flight is sent.
+                connection.as_mut().graceful_shutdown();
+                connection.await
+            }
+        };
+        if let Err(err) = result {
+            tracing::debug!(%err, "connection ended with an error");
+        }
+    }
+}
+
+async fn handle(
+    app: Router,
+    settings: Arc<ServeSettings>,
+    lifecycle: Lifecycle,
+    request: hyper::Request<Incoming>,
+) -> Result<Response, std::convert::Infallible> {
+    let watch = is_watch(request.uri());
+    let timed_out = Arc::new(AtomicBool::new(false));
+    let (mut parts, body) = request.into_parts();
+    let body = DeadlineBody {
+        inner: body,
+        deadline: Box::pin(tokio::time::sleep(settings.request_body_timeout)),
+        timed_out: timed_out.clone(),
+    };
+    parts.extensions.insert(lifecycle.clone());
+    let request = hyper::Request::from_parts(parts, Body::new(body));
+    if lifecycle.is_draining() && request.uri().path() == "/readyz" {
+        let mut response = (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(serde_json::json!({"status": "shutting down"})),
+        )
+            .into_response();
+        close_after(&mut response);
+        return Ok(response);
+    }
+    let mut response = app.oneshot(request).await?;
+    if timed_out.load(Ordering::Relaxed) {
+        tracing::info!("a request body did not arrive in time");
+        response = (settings.body_timeout_response)();
+        close_after(&mut response);
+        return Ok(response);
+    }
+    if response.status() == StatusCode::SWITCHING_PROTOCOLS {
+        return Ok(response);
+    }
+    if lifecycle.is_draining() {
+        close_after(&mut response);
+    }
+    if watch && response.status().is_success() {
+        let closing = lifecycle.clone();
+        response = response.map(|inner| {
+            Body::new(WatchBody {
+                inner,
+                closing: Box::pin(async move { closing.closing().await }),
+                at_event_boundary: true,
+                _active: GaugeGuard::new(&metrics::global().watches_active),
+            })
+        });
+    }
+    Ok(response)
+}
+
+fn close_after(response: &mut Response) {
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+}
+
+/// A Kubernetes watch: `watch=true` (or `1`) in the query, or the old `/watch/` path form.
+pub fn is_watch(uri: &axum::http::Uri) -> bool {
+    let in_query = uri.query().is_some_and(|query| {
+        query.split('&').any(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            key == "watch" && matches!(value, "true" | "1")
+        })
     });
-    let connection = hyper::server::conn::http1::Builder::new()
-        .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
-        .serve_connection(io, service)
-        // Upgrades (exec, attach, port-forward) go through the same connection handling.
-        .with_upgrades();
-    if let Err(err) = connection.await {
-        tracing::debug!(%err, "connection ended with an error");
+    in_query || uri.path().contains("/watch/")
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the request body did not arrive in time")]
+pub struct BodyTimedOut;
+
+/// A request body that fails at a fixed deadline, however its bytes are paced.
+struct DeadlineBody {
+    inner: Incoming,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+    timed_out: Arc<AtomicBool>,
+}
+
+impl hyper::body::Body for DeadlineBody {
+    type Data = Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        if let Poll::Ready(frame) = Pin::new(&mut self.inner).poll_frame(cx) {
+            return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
+        }
+        ready!(self.deadline.as_mut().poll(cx));
+        self.timed_out.store(true, Ordering::Relaxed);
+        Poll::Ready(Some(Err(Box::new(BodyTimedOut))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// A watch response that ends, once the server is closing, after the event it is in the middle
+/// of: Kubernetes watch streams are one JSON object per line, so a frame ending in a newline is
+/// an event boundary. A stream that simply ends is what a client takes as "watch again".
+struct WatchBody {
+    inner: Body,
+    closing: Pin<Box<dyn Future<Output = ()> + Send>>,
+    at_event_boundary: bool,
+    _active: GaugeGuard,
+}
+
+impl hyper::body::Body for WatchBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        if self.at_event_boundary && self.closing.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(None);
+        }
+        let frame = ready!(Pin::new(&mut self.inner).poll_frame(cx));
+        if let Some(Ok(frame)) = &frame
+            && let Some(data) = frame.data_ref()
+            && let Some(last) = data.last()
+        {
+            self.at_event_boundary = *last == b'\n';
+        }
+        Poll::Ready(frame)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// Copies between the two sides of an upgraded connection (exec, attach, port-forward) until
+/// either ends, or until the server is closing: then both are shut down (TLS close_notify and
+/// FIN), so that the client sees the stream end rather than a reset. `lifecycle` is the one
+/// `serve` put into the request's extensions.
+pub async fn splice_upgraded<A, B>(mut client: A, mut upstream: B, lifecycle: Option<Lifecycle>)
+where
+    A: AsyncRead + AsyncWrite + Unpin,
+    B: AsyncRead + AsyncWrite + Unpin,
+{
+    let _active = GaugeGuard::new(&metrics::global().upgrades_active);
+    let _open = lifecycle.as_ref().map(Lifecycle::open);
+    let closing = async {
+        match &lifecycle {
+            Some(lifecycle) => lifecycle.closing().await,
+            None => std::future::pending().await,
+        }
+    };
+    let closed_by_server = {
+        let copy = tokio::io::copy_bidirectional(&mut client, &mut upstream);
+        tokio::select! {
+            _ = copy => false,
+            () = closing => true,
+        }
+    };
+    if closed_by_server {
+        let _ = tokio::time::timeout(Duration::from_secs(1), async {
+            let _ = client.shutdown().await;
+            let _ = upstream.shutdown().await;
+        })
+        .await;
     }
 }

@@ -436,10 +436,14 @@ async fn forward(State(state): State<AppState>, request: Request) -> Response {
             response.map(Body::new)
         }
         Ok(Err(err)) => {
+            server_common::metrics::global().upstream_error("unreachable");
             tracing::warn!(%err, "the apiserver-proxy is unreachable");
             AppError::UpstreamUnavailable.into_response()
         }
-        Err(_) => AppError::UpstreamTimeout.into_response(),
+        Err(_) => {
+            server_common::metrics::global().upstream_error("timeout");
+            AppError::UpstreamTimeout.into_response()
+        }
     }
 }
 

@@ -369,6 +369,7 @@ impl AsUser {
         path: &str,
         body: Value,
     ) -> Result<S, AppError> {
+        server_common::metrics::global().permission_reviews.inc();
         let (status, bytes) = self
             .send(Method::POST, path, "application/json", Some(body))
             .await?;
@@ -566,7 +567,15 @@ async fn rules_of(
         }
     }))
     .await?;
-    Ok((found.into_iter().collect(), made.load(Ordering::Relaxed)))
+    let made = made.load(Ordering::Relaxed);
+    server_common::metrics::global()
+        .permission_reviews_cached
+        .inc_by(
+            u64::try_from(found.len())
+                .unwrap_or(0)
+                .saturating_sub(made.into()),
+        );
+    Ok((found.into_iter().collect(), made))
 }
 
 // ---------------------------------------------------------------------------------------------
