@@ -31,7 +31,11 @@ async fn served() -> std::net::SocketAddr {
         listener,
         None,
         app(proxy),
-        std::future::pending(),
+        Default::default(),
+        server_common::serve::Lifecycle::new(
+            std::time::Duration::from_secs(1),
+            std::time::Duration::from_secs(5),
+        ),
     ));
     address
 }
