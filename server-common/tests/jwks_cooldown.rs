@@ -84,7 +84,7 @@ async fn random_key_ids_cause_at_most_one_fetch_per_cooldown() {
     )));
     verifier.load().await.expect("load");
     let answered = Arc::new(AtomicUsize::new(0));
-    let requests: Vec<_> = (0..50)
+    let requests: Vec<_> = (0..20)
         .map(|i| {
             let verifier = verifier.clone();
             let answered = answered.clone();
@@ -98,7 +98,7 @@ async fn random_key_ids_cause_at_most_one_fetch_per_cooldown() {
         .collect();
     // Every request has either been answered or waits for the cooldown to end.
     until("every request is answered or waiting", || {
-        answered.load(Ordering::SeqCst) + clock.sleepers() == 50
+        answered.load(Ordering::SeqCst) + clock.sleepers() == 20
     })
     .await;
     assert_eq!(fake.fetches(), 2, "the load and one refetch");

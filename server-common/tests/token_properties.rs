@@ -151,6 +151,30 @@ fn the_valid_token_verifies() {
     assert!(verifies(valid()));
 }
 
+/// The last character of a base64url part carries unused bits: no other character there may
+/// decode to the same bytes and verify (the decoder must refuse non-zero trailing bits).
+#[test]
+fn no_other_last_character_of_any_part_verifies() {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let token = valid();
+    let ends: Vec<usize> = token
+        .match_indices('.')
+        .map(|(at, _)| at - 1)
+        .chain([token.len() - 1])
+        .collect();
+    for end in ends {
+        for &c in ALPHABET {
+            if token.as_bytes()[end] == c {
+                continue;
+            }
+            let mut bytes = token.as_bytes().to_vec();
+            bytes[end] = c;
+            let changed = String::from_utf8_lossy(&bytes);
+            assert!(!verifies(&changed), "{} at {end} verified", c as char);
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(config())]
 
