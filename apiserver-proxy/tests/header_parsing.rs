@@ -32,10 +32,7 @@ async fn served() -> std::net::SocketAddr {
         None,
         app(proxy),
         Default::default(),
-        server_common::serve::Lifecycle::new(
-            std::time::Duration::from_secs(1),
-            std::time::Duration::from_secs(5),
-        ),
+        Default::default(),
     ));
     address
 }

@@ -133,7 +133,8 @@ impl FaultInjectionUpstream {
             listener,
             Some(tls),
             app,
-            std::future::pending(),
+            Default::default(),
+            Default::default(),
         ));
         FaultInjectionUpstream {
             url,
@@ -298,7 +299,8 @@ impl Harness {
             listener,
             None,
             self.app.clone(),
-            std::future::pending(),
+            Default::default(),
+            Default::default(),
         ));
         address
     }

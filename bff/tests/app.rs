@@ -6,66 +6,14 @@ use axum::{
     body::Body,
     http::{Request, StatusCode, header},
 };
-use bff::{
-    AppState,
-    auth::{routes::LoginSettings, sealed_cookie::CookieKey},
-    oidc::OidcVerifier,
-    routes::spa::Spa,
-};
+use bff::{AppState, oidc::OidcVerifier};
 use http_body_util::BodyExt;
 use shared::{ApiError, ConsoleConfig, ErrorCode};
 use tower::ServiceExt;
 
-const INDEX: &str = r#"<!doctype html><html><head><script type=module>import init from '/app.js'; await init();</script></head><body></body></html>"#;
+mod support;
 
-fn state(dist: &std::path::Path) -> AppState {
-    std::fs::write(dist.join("index.html"), INDEX).expect("index");
-    std::fs::write(dist.join("app-1234.js"), "export default 1;").expect("asset");
-    // Nothing listens on port 9 of loopback: the issuer is never reachable in these tests.
-    let http = bff::oidc::http_client(None).expect("client");
-    AppState {
-        oidc: Arc::new(OidcVerifier::new(
-            "https://127.0.0.1:9/dex".into(),
-            vec!["kube-console".into()],
-            http.clone(),
-        )),
-        login: Arc::new(LoginSettings {
-            client_id: "kube-console".into(),
-            client_secret: None,
-            redirect_uri: "https://console.example/auth/callback".into(),
-            http,
-            recent_refreshes: Default::default(),
-        }),
-        cookie_key: Arc::new(CookieKey::from_bytes(&[7u8; 32])),
-        // Nothing listens there: the Kubernetes API is unreachable in these tests.
-        kube: Arc::new(bff::routes::kube_proxy::KubeProxy::new(
-            "https://127.0.0.1:9".into(),
-            bff::routes::kube_proxy::upstream_client_trusting(rustls::RootCertStore::empty())
-                .expect("client"),
-        )),
-        console_config: Arc::new(ConsoleConfig {
-            cluster_name: "kyma.local".into(),
-            apiserver_proxy_url: "https://127.0.0.1:9443".into(),
-            apiserver_proxy_ca_pem: "-----BEGIN CERTIFICATE-----".into(),
-            oidc_issuer: "https://127.0.0.1:9/dex".into(),
-        }),
-        spa: Arc::new(Spa::load(dist).expect("spa")),
-        permissions: Default::default(),
-    }
-}
-
-fn dist() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "bff-test-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default()
-    ));
-    std::fs::create_dir_all(&dir).expect("dist");
-    dir
-}
+use support::{INDEX, dist, state};
 
 async fn get(app: axum::Router, uri: &str) -> axum::response::Response {
     app.oneshot(Request::get(uri).body(Body::empty()).expect("request"))

@@ -13,66 +13,22 @@ use axum::{
 use bff::{
     AppState,
     auth::{
-        routes::{HANDOFF_COOKIE, LOGIN_COOKIE, LoginSettings, REFRESH_COOKIE},
+        routes::{HANDOFF_COOKIE, LOGIN_COOKIE, REFRESH_COOKIE},
         sealed_cookie::CookieKey,
     },
     oidc::OidcVerifier,
-    routes::spa::Spa,
 };
 use http_body_util::BodyExt;
 use serde_json::json;
-use shared::{ApiError, ConsoleConfig, ErrorCode};
+use shared::{ApiError, ErrorCode};
 use tower::ServiceExt;
 
-const CONSOLE: &str = "https://console.example";
-const KEY: [u8; 32] = [7u8; 32];
+mod support;
+
+use support::{CONSOLE, COOKIE_KEY as KEY};
 
 fn state() -> AppState {
-    let dist = std::env::temp_dir().join(format!(
-        "bff-auth-test-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default()
-    ));
-    std::fs::create_dir_all(&dist).expect("dist");
-    std::fs::write(
-        dist.join("index.html"),
-        "<!doctype html><title>console</title>",
-    )
-    .expect("index");
-    let http = bff::oidc::http_client(None).expect("client");
-    AppState {
-        oidc: Arc::new(OidcVerifier::new(
-            "https://127.0.0.1:9/dex".into(),
-            vec!["kube-console".into()],
-            http.clone(),
-        )),
-        login: Arc::new(LoginSettings {
-            client_id: "kube-console".into(),
-            client_secret: None,
-            redirect_uri: format!("{CONSOLE}/auth/callback"),
-            http,
-            recent_refreshes: Default::default(),
-        }),
-        cookie_key: Arc::new(CookieKey::from_bytes(&KEY)),
-        kube: Arc::new(bff::routes::kube_proxy::KubeProxy {
-            base: "https://127.0.0.1:9".into(),
-            client: bff::routes::kube_proxy::upstream_client_trusting(
-                rustls::RootCertStore::empty(),
-            )
-            .expect("client"),
-        }),
-        console_config: Arc::new(ConsoleConfig {
-            cluster_name: "kyma.local".into(),
-            apiserver_proxy_url: "https://127.0.0.1:9443".into(),
-            apiserver_proxy_ca_pem: "-----BEGIN CERTIFICATE-----".into(),
-            oidc_issuer: "https://127.0.0.1:9/dex".into(),
-        }),
-        spa: Arc::new(Spa::load(&dist).expect("spa")),
-        permissions: Default::default(),
-    }
+    support::state(&support::dist())
 }
 
 async fn send(request: Request<Body>) -> Response {

@@ -2,60 +2,20 @@
 //! required. The issuer is never loaded here, so a bearer that is read gets as far as the
 //! verifier (503, not ready) while one that is not read is refused (401).
 
-use std::sync::Arc;
-
 use axum::{
     body::Body,
     http::{Request, StatusCode, header},
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use bff::{
-    AppState,
-    auth::{routes::LoginSettings, sealed_cookie::CookieKey},
-    oidc::OidcVerifier,
-    routes::spa::Spa,
-};
-use shared::ConsoleConfig;
+use bff::AppState;
 use tower::ServiceExt;
 
-const ISSUER: &str = "https://127.0.0.1:9/dex";
+mod support;
+
+use support::ISSUER;
 
 fn state() -> AppState {
-    let dist = std::env::temp_dir().join(format!("bff-bearer-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dist).expect("dist");
-    std::fs::write(dist.join("index.html"), "<!doctype html><html></html>").expect("index");
-    // Nothing listens on port 9 of loopback: the issuer is never reachable in these tests.
-    let http = bff::oidc::http_client(None).expect("client");
-    AppState {
-        oidc: Arc::new(OidcVerifier::new(
-            ISSUER.into(),
-            vec!["kube-console".into()],
-            http.clone(),
-        )),
-        login: Arc::new(LoginSettings {
-            client_id: "kube-console".into(),
-            client_secret: None,
-            redirect_uri: "https://console.example/auth/callback".into(),
-            http,
-            recent_refreshes: Default::default(),
-        }),
-        cookie_key: Arc::new(CookieKey::from_bytes(&[7u8; 32])),
-        kube: Arc::new(bff::routes::kube_proxy::KubeProxy {
-            base: "https://127.0.0.1:9".into(),
-            client: bff::routes::kube_proxy::upstream_client_trusting(
-                rustls::RootCertStore::empty(),
-            )
-            .expect("client"),
-        }),
-        console_config: Arc::new(ConsoleConfig {
-            cluster_name: "kyma.local".into(),
-            apiserver_proxy_url: "https://127.0.0.1:9443".into(),
-            apiserver_proxy_ca_pem: "-----BEGIN CERTIFICATE-----".into(),
-            oidc_issuer: ISSUER.into(),
-        }),
-        spa: Arc::new(Spa::load(&dist).expect("spa")),
-        permissions: Default::default(),
-    }
+    support::state(&support::dist())
 }
 
 /// A well-formed token for this issuer and client (its signature is never checked here).

@@ -194,7 +194,8 @@ impl Session {
                         // A token fresh from a renewal refused: renewing again would loop.
                         log_in_again(Some(self));
                     } else {
-                        self.renew().await;
+                        // Boxed: a renewal confirms its new token, which may renew again.
+                        Box::pin(self.renew()).await;
                     }
                     return;
                 }

@@ -109,6 +109,14 @@ pub struct Lifecycle {
     grace: Duration,
 }
 
+/// The default drain and grace; nothing starts the shutdown until `shut_down_on_signal` or
+/// `begin_shutdown` is called.
+impl Default for Lifecycle {
+    fn default() -> Self {
+        Lifecycle::new(DEFAULT_SHUTDOWN_DRAIN, DEFAULT_SHUTDOWN_GRACE)
+    }
+}
+
 /// Holds one place in `Lifecycle`'s count of open connections.
 pub struct Open(Arc<watch::Sender<usize>>);
 

@@ -17,13 +17,13 @@ impl FromRequestParts<AppState> for Authenticated {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        let token =
+            server_common::bearer::bearer_token(&parts.headers).ok_or(AppError::Unauthenticated)?;
         // Without the issuer's keys no token can be checked, good or bad: that is the console
         // being unavailable (503), not the user being logged out (401, which starts a login).
         if !state.oidc.is_loaded() {
             return Err(AppError::NotReady);
         }
-        let token =
-            server_common::bearer::bearer_token(&parts.headers).ok_or(AppError::Unauthenticated)?;
         match state.oidc.verify(token, None).await {
             Ok(claims) => Ok(Authenticated {
                 claims,

@@ -1,0 +1,68 @@
+//! The BFF's state for tests that drive its router with `oneshot`: nothing listens on port 9 of
+//! loopback, so neither the issuer nor the Kubernetes API is ever reachable from here.
+
+#![allow(dead_code)]
+
+use std::{path::PathBuf, sync::Arc};
+
+use bff::{
+    AppState,
+    auth::{routes::LoginSettings, sealed_cookie::CookieKey},
+    oidc::OidcVerifier,
+    routes::spa::Spa,
+};
+use shared::ConsoleConfig;
+
+pub const ISSUER: &str = "https://127.0.0.1:9/dex";
+pub const CONSOLE: &str = "https://console.example";
+pub const COOKIE_KEY: [u8; 32] = [7u8; 32];
+pub const INDEX: &str = r#"<!doctype html><html><head><script type=module>import init from '/app.js'; await init();</script></head><body></body></html>"#;
+
+/// A fresh folder of this test's own with the app's index page and one hashed asset.
+pub fn dist() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "bff-test-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default()
+    ));
+    std::fs::create_dir_all(&dir).expect("dist");
+    std::fs::write(dir.join("index.html"), INDEX).expect("index");
+    std::fs::write(dir.join("app-1234.js"), "export default 1;").expect("asset");
+    dir
+}
+
+/// The BFF's state serving the app from `dist`, with an issuer and an API that never answer.
+pub fn state(dist: &std::path::Path) -> AppState {
+    let http = bff::oidc::http_client(None).expect("client");
+    AppState {
+        oidc: Arc::new(OidcVerifier::new(
+            ISSUER.into(),
+            vec!["kube-console".into()],
+            http.clone(),
+        )),
+        login: Arc::new(LoginSettings {
+            client_id: "kube-console".into(),
+            client_secret: None,
+            redirect_uri: format!("{CONSOLE}/auth/callback"),
+            http,
+            recent_refreshes: Default::default(),
+        }),
+        cookie_key: Arc::new(CookieKey::from_bytes(&COOKIE_KEY)),
+        kube: Arc::new(bff::routes::kube_proxy::KubeProxy::new(
+            "https://127.0.0.1:9".into(),
+            bff::routes::kube_proxy::upstream_client_trusting(rustls::RootCertStore::empty())
+                .expect("client"),
+        )),
+        console_config: Arc::new(ConsoleConfig {
+            cluster_name: "kyma.local".into(),
+            apiserver_proxy_url: "https://127.0.0.1:9443".into(),
+            apiserver_proxy_ca_pem: "-----BEGIN CERTIFICATE-----".into(),
+            oidc_issuer: ISSUER.into(),
+        }),
+        spa: Arc::new(Spa::load(dist).expect("spa")),
+        permissions: Default::default(),
+    }
+}
