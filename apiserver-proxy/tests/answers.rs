@@ -18,7 +18,22 @@ use serde_json::{Value, json};
 use server_common::oidc::OidcVerifier;
 use tower::ServiceExt;
 
-const CLIENT: &str = "kube-console";
+use server_common::stand_in_issuer::{CLIENT, StandInIssuer};
+
+/// A viewer's token from `issuer`, with `change` made to its claims.
+fn token(issuer: &str, change: impl FnOnce(&mut Value)) -> String {
+    let now = jsonwebtoken::get_current_timestamp();
+    let mut claims = json!({
+        "iss": issuer, "sub": "u-1", "aud": CLIENT, "exp": now + 300, "iat": now,
+        "email": "viewer@example.com", "email_verified": true, "groups": ["console-viewers"],
+    });
+    change(&mut claims);
+    server_common::stand_in_issuer::sign(&claims)
+}
+
+async fn stand_in_issuer() -> String {
+    StandInIssuer::start().await.url
+}
 
 fn mapping() -> ClaimMapping {
     ClaimMapping::new("email", "", "groups", "", "https://127.0.0.1:9/dex").expect("mapping")
@@ -41,60 +56,6 @@ fn verifier(issuer: &str) -> OidcVerifier {
         vec![CLIENT.into()],
         server_common::oidc::http_client(None).expect("client"),
     )
-}
-
-/// A stand-in issuer with server-common's test key; returns its issuer URL.
-async fn stand_in_issuer() -> String {
-    use base64::Engine;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let issuer = format!("http://{}/dex", listener.local_addr().expect("address"));
-    let hex = include_str!("../../server-common/tests/fixtures/signing-key.modulus.hex").trim();
-    let modulus: Vec<u8> = (0..hex.len() / 2)
-        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap_or_default())
-        .collect();
-    let jwk = json!({
-        "kty": "RSA", "kid": "test", "use": "sig", "alg": "RS256", "e": "AQAB",
-        "n": base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(modulus),
-    });
-    let discovery = json!({
-        "issuer": issuer,
-        "authorization_endpoint": format!("{issuer}/auth"),
-        "token_endpoint": format!("{issuer}/token"),
-        "jwks_uri": format!("{issuer}/keys"),
-    });
-    let stand_in = axum::Router::new()
-        .route(
-            "/dex/.well-known/openid-configuration",
-            axum::routing::get(move || async move { axum::Json(discovery) }),
-        )
-        .route(
-            "/dex/keys",
-            axum::routing::get(move || async move { axum::Json(json!({"keys": [jwk]})) }),
-        );
-    tokio::spawn(async move { axum::serve(listener, stand_in).await });
-    issuer
-}
-
-fn token(issuer: &str, change: impl FnOnce(&mut Value)) -> String {
-    let now = jsonwebtoken::get_current_timestamp();
-    let mut claims = json!({
-        "iss": issuer, "sub": "u-1", "aud": CLIENT, "exp": now + 300, "iat": now,
-        "email": "viewer@example.com", "email_verified": true, "groups": ["console-viewers"],
-    });
-    change(&mut claims);
-    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
-    header.kid = Some("test".into());
-    jsonwebtoken::encode(
-        &header,
-        &claims,
-        &jsonwebtoken::EncodingKey::from_rsa_pem(include_bytes!(
-            "../../server-common/tests/fixtures/signing-key.pem"
-        ))
-        .expect("key"),
-    )
-    .expect("sign")
 }
 
 async fn send(

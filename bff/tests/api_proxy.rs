@@ -6,6 +6,7 @@
 //! real apiserver-proxy cannot tell a test whether a request reached it, nor hold reviews open,
 //! nor send the hostile response headers a compromised upstream could; this one does.
 
+use server_common::stand_in_issuer::StandInIssuer;
 use std::{
     net::SocketAddr,
     sync::{
@@ -154,61 +155,6 @@ impl FaultInjectionUpstream {
     }
 }
 
-/// The stand-in issuer of app.rs's tests: discovery and the key set of server-common's test key.
-async fn stand_in_issuer() -> String {
-    use base64::Engine;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let issuer = format!("http://{}/dex", listener.local_addr().expect("address"));
-    let hex = include_str!("../../server-common/tests/fixtures/signing-key.modulus.hex").trim();
-    let modulus: Vec<u8> = (0..hex.len() / 2)
-        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap_or_default())
-        .collect();
-    let jwk = serde_json::json!({
-        "kty": "RSA", "kid": "test", "use": "sig", "alg": "RS256", "e": "AQAB",
-        "n": base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(modulus),
-    });
-    let discovery = serde_json::json!({
-        "issuer": issuer,
-        "authorization_endpoint": format!("{issuer}/auth"),
-        "token_endpoint": format!("{issuer}/token"),
-        "jwks_uri": format!("{issuer}/keys"),
-    });
-    let issuer_app = axum::Router::new()
-        .route(
-            "/dex/.well-known/openid-configuration",
-            axum::routing::get(move || async move { axum::Json(discovery) }),
-        )
-        .route(
-            "/dex/keys",
-            axum::routing::get(
-                move || async move { axum::Json(serde_json::json!({"keys": [jwk]})) },
-            ),
-        );
-    tokio::spawn(async move { axum::serve(listener, issuer_app).await });
-    issuer
-}
-
-fn token(issuer: &str, email: &str) -> String {
-    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
-    header.kid = Some("test".into());
-    let now = jsonwebtoken::get_current_timestamp();
-    let claims = serde_json::json!({
-        "iss": issuer, "sub": email, "aud": "kube-console", "exp": now + 300, "iat": now,
-        "email": email,
-    });
-    jsonwebtoken::encode(
-        &header,
-        &claims,
-        &jsonwebtoken::EncodingKey::from_rsa_pem(include_bytes!(
-            "../../server-common/tests/fixtures/signing-key.pem"
-        ))
-        .expect("key"),
-    )
-    .expect("sign")
-}
-
 /// The BFF as `main` builds it (from its flags), in front of the fault-injection upstream.
 struct Harness {
     app: axum::Router,
@@ -242,7 +188,7 @@ impl Harness {
         )
         .expect("index");
         let upstream = FaultInjectionUpstream::start(&dir).await;
-        let issuer = stand_in_issuer().await;
+        let issuer = StandInIssuer::start().await;
         let ca_file = dir.join("upstream.crt");
         let config = bff::config::Config::try_parse_from([
             "bff",
@@ -255,7 +201,7 @@ impl Harness {
             "--dist-dir",
             &dir.join("dist").display().to_string(),
             "--oidc-issuer",
-            &issuer,
+            &issuer.url,
             "--apiserver-proxy-url",
             &upstream.url,
             "--apiserver-proxy-ca-file",
@@ -272,7 +218,7 @@ impl Harness {
         state.kube = Arc::new(kube);
         Harness {
             app: bff::app(state),
-            token: token(&issuer, "developer@example.com"),
+            token: issuer.token("developer@example.com"),
             upstream,
             _dir: TempDir(dir),
         }

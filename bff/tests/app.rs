@@ -1,5 +1,6 @@
 //! The BFF's router driven with `oneshot`: no sockets, no Dex.
 
+use server_common::stand_in_issuer::StandInIssuer;
 use std::sync::Arc;
 
 use axum::{
@@ -386,66 +387,19 @@ async fn the_kubernetes_prefix_needs_a_token_and_refuses_path_tricks() {
     assert_eq!(error.code, ErrorCode::PayloadTooLarge);
 }
 
-/// A stand-in issuer on loopback HTTP with the test key of server-common, so that the permission
-/// endpoints get past the bearer check; the Kubernetes API stays unreachable.
+/// A stand-in issuer (server-common's), so that the permission endpoints get past the bearer
+/// check; the Kubernetes API stays unreachable.
 async fn signed_in(dist: &std::path::Path) -> (AppState, String) {
-    use base64::Engine;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let issuer = format!("http://{}/dex", listener.local_addr().expect("address"));
-    let hex = include_str!("../../server-common/tests/fixtures/signing-key.modulus.hex").trim();
-    let modulus: Vec<u8> = (0..hex.len() / 2)
-        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap_or_default())
-        .collect();
-    let jwk = serde_json::json!({
-        "kty": "RSA", "kid": "test", "use": "sig", "alg": "RS256", "e": "AQAB",
-        "n": base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(modulus),
-    });
-    let discovery = serde_json::json!({
-        "issuer": issuer,
-        "authorization_endpoint": format!("{issuer}/auth"),
-        "token_endpoint": format!("{issuer}/token"),
-        "jwks_uri": format!("{issuer}/keys"),
-    });
-    let fake = axum::Router::new()
-        .route(
-            "/dex/.well-known/openid-configuration",
-            axum::routing::get(move || async move { axum::Json(discovery) }),
-        )
-        .route(
-            "/dex/keys",
-            axum::routing::get(
-                move || async move { axum::Json(serde_json::json!({"keys": [jwk]})) },
-            ),
-        );
-    tokio::spawn(async move { axum::serve(listener, fake).await });
-
+    let issuer = StandInIssuer::start().await;
     let mut state = state(dist);
     let verifier = OidcVerifier::new(
-        issuer.clone(),
+        issuer.url.clone(),
         vec!["kube-console".into()],
         bff::oidc::http_client(None).expect("client"),
     );
     verifier.load().await.expect("load");
     state.oidc = Arc::new(verifier);
-    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
-    header.kid = Some("test".into());
-    let now = jsonwebtoken::get_current_timestamp();
-    let claims = serde_json::json!({
-        "iss": issuer, "sub": "u", "aud": "kube-console", "exp": now + 300, "iat": now,
-        "email": "developer@example.com",
-    });
-    let token = jsonwebtoken::encode(
-        &header,
-        &claims,
-        &jsonwebtoken::EncodingKey::from_rsa_pem(include_bytes!(
-            "../../server-common/tests/fixtures/signing-key.pem"
-        ))
-        .expect("key"),
-    )
-    .expect("sign");
-    (state, token)
+    (state, issuer.token("developer@example.com"))
 }
 
 fn permission_query(token: Option<&str>, body: impl Into<Body>) -> Request<Body> {

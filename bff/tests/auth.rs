@@ -3,6 +3,7 @@
 //! exactly the outage several of these tests are about; the e2e tests do the same with the real
 //! Dex stopped.
 
+use server_common::stand_in_issuer::StandInIssuer;
 use std::sync::{Arc, Mutex};
 
 use axum::{
@@ -367,55 +368,25 @@ async fn a_replayed_hand_off_without_the_session_cookie_gives_nothing() {
 
 /// A stand-in for Dex that serves real discovery and keys but answers the token endpoint as
 /// told: FAULT INJECTION ONLY, for the 5xx answers the real Dex gives only when its storage fails.
-/// Returns the state (with the issuer's keys loaded) and the task serving it, to stop it.
+/// Returns the state (with the issuer's keys loaded) and the issuer, to stop it.
 async fn with_fake_issuer(
     token_status: StatusCode,
     token_body: serde_json::Value,
-) -> (AppState, tokio::task::JoinHandle<()>) {
-    use base64::Engine;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let issuer = format!("http://{}/dex", listener.local_addr().expect("address"));
-    let hex = include_str!("../../server-common/tests/fixtures/signing-key.modulus.hex").trim();
-    let modulus: Vec<u8> = (0..hex.len() / 2)
-        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap_or_default())
-        .collect();
-    let jwk = json!({
-        "kty": "RSA", "kid": "test", "use": "sig", "alg": "RS256", "e": "AQAB",
-        "n": base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(modulus),
-    });
-    let discovery = json!({
-        "issuer": issuer,
-        "authorization_endpoint": format!("{issuer}/auth"),
-        "token_endpoint": format!("{issuer}/token"),
-        "jwks_uri": format!("{issuer}/keys"),
-    });
-    let fake = axum::Router::new()
-        .route(
-            "/dex/.well-known/openid-configuration",
-            axum::routing::get(move || async move { axum::Json(discovery) }),
-        )
-        .route(
-            "/dex/keys",
-            axum::routing::get(move || async move { axum::Json(json!({"keys": [jwk]})) }),
-        )
-        .route(
-            "/dex/token",
-            axum::routing::post(move || async move { (token_status, axum::Json(token_body)) }),
-        );
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, fake).await;
-    });
+) -> (AppState, StandInIssuer) {
+    let issuer = StandInIssuer::start_with(axum::Router::new().route(
+        "/dex/token",
+        axum::routing::post(move || async move { (token_status, axum::Json(token_body)) }),
+    ))
+    .await;
     let mut state = state();
     let verifier = OidcVerifier::new(
-        issuer,
+        issuer.url.clone(),
         vec!["kube-console".into()],
         bff::oidc::http_client(None).expect("client"),
     );
     verifier.load().await.expect("load");
     state.oidc = Arc::new(verifier);
-    (state, server)
+    (state, issuer)
 }
 
 fn refresh_request() -> Request<Body> {
@@ -470,8 +441,7 @@ async fn a_refresh_token_the_identity_provider_refuses_ends_the_session() {
 async fn a_login_after_the_identity_provider_went_down_ends_on_a_page_that_says_so() {
     let (state, server) = with_fake_issuer(StatusCode::OK, json!({})).await;
     // The BFF loaded the issuer while it was up; now it is gone.
-    server.abort();
-    let _ = server.await;
+    server.stop().await;
     let response = bff::app(state)
         .oneshot(
             Request::get("/auth/login?return_to=/ns/team-a/core/v1/configmaps")

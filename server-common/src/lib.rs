@@ -5,6 +5,8 @@ pub mod https_client;
 pub mod metrics;
 pub mod oidc;
 pub mod serve;
+#[cfg(feature = "stand-in-issuer")]
+pub mod stand_in_issuer;
 pub mod tls;
 
 /// Logs to stderr, filtered by `RUST_LOG` (default `info`). Nothing in this project logs a token at
