@@ -108,9 +108,12 @@ impl Browser {
             .await
             .context("starting a Chromium session")?;
         client
-            .issue_cmd(Cdp {
-                cmd: "Page.addScriptToEvaluateOnNewDocument",
-                params: json!({ "source": REPORT_POLICY_VIOLATIONS }),
+            .issue_cmd(ChromedriverCommand {
+                path: "goog/cdp/execute",
+                body: json!({
+                    "cmd": "Page.addScriptToEvaluateOnNewDocument",
+                    "params": { "source": REPORT_POLICY_VIOLATIONS },
+                }),
             })
             .await
             .context("installing the policy violation listener")?;
@@ -124,7 +127,13 @@ impl Browser {
 
     /// Browser console entries of level SEVERE since the last call (chromedriver's log endpoint).
     pub async fn console_errors(&self) -> anyhow::Result<Vec<String>> {
-        let entries = self.client.issue_cmd(BrowserLog).await?;
+        let entries = self
+            .client
+            .issue_cmd(ChromedriverCommand {
+                path: "se/log",
+                body: json!({"type": "browser"}),
+            })
+            .await?;
         let errors: Vec<String> = entries
             .as_array()
             .map(|entries| {
@@ -288,52 +297,28 @@ impl Drop for Browser {
     }
 }
 
-/// A Chrome DevTools Protocol command, through chromedriver's `goog/cdp/execute`.
+/// A POST to one of chromedriver's own session endpoints (outside the WebDriver standard): a
+/// Chrome DevTools Protocol command (`goog/cdp/execute`) or the browser log (`se/log`).
 #[derive(Debug)]
-struct Cdp {
-    cmd: &'static str,
-    params: Value,
+struct ChromedriverCommand {
+    path: &'static str,
+    body: Value,
 }
 
-impl WebDriverCompatibleCommand for Cdp {
+impl WebDriverCompatibleCommand for ChromedriverCommand {
     fn endpoint(
         &self,
         base_url: &url::Url,
         session_id: Option<&str>,
     ) -> Result<url::Url, url::ParseError> {
         base_url.join(&format!(
-            "session/{}/goog/cdp/execute",
-            session_id.unwrap_or_default()
+            "session/{}/{}",
+            session_id.unwrap_or_default(),
+            self.path
         ))
     }
 
     fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
-        (
-            http::Method::POST,
-            Some(json!({"cmd": self.cmd, "params": self.params}).to_string()),
-        )
-    }
-}
-
-#[derive(Debug)]
-struct BrowserLog;
-
-impl WebDriverCompatibleCommand for BrowserLog {
-    fn endpoint(
-        &self,
-        base_url: &url::Url,
-        session_id: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        base_url.join(&format!(
-            "session/{}/se/log",
-            session_id.unwrap_or_default()
-        ))
-    }
-
-    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
-        (
-            http::Method::POST,
-            Some(json!({"type": "browser"}).to_string()),
-        )
+        (http::Method::POST, Some(self.body.to_string()))
     }
 }
