@@ -82,6 +82,13 @@ impl Metrics {
             watches_active: Gauge::default(),
             upgrades_active: Gauge::default(),
         };
+        // Series that exist from the start at 0, so that a rate over them is defined before the
+        // first error rather than missing.
+        for reason in ["unreachable", "timeout"] {
+            metrics
+                .upstream_errors
+                .get_or_create(&ReasonLabels { reason });
+        }
         if let Ok(mut registry) = metrics.registry.lock() {
             registry.register(
                 "http_requests",
