@@ -85,9 +85,11 @@ impl Metrics {
         // Series that exist from the start at 0, so that a rate over them is defined before the
         // first error rather than missing.
         for reason in ["unreachable", "timeout"] {
-            metrics
-                .upstream_errors
-                .get_or_create(&ReasonLabels { reason });
+            drop(
+                metrics
+                    .upstream_errors
+                    .get_or_create(&ReasonLabels { reason }),
+            );
         }
         if let Ok(mut registry) = metrics.registry.lock() {
             registry.register(
