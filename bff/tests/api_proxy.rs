@@ -32,6 +32,10 @@ use shared::{ApiError, ErrorCode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tower::ServiceExt;
 
+mod support;
+
+use support::shared_error;
+
 /// What the fault-injection upstream saw of one request.
 #[derive(Debug, Clone)]
 struct Seen {
@@ -329,16 +333,6 @@ fn chunked(data: &[u8]) -> Vec<u8> {
     }
     out.extend_from_slice(b"0\r\n\r\n");
     out
-}
-
-async fn shared_error(response: Response) -> ApiError {
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    serde_json::from_slice(&bytes).expect("the shared JSON error")
 }
 
 fn error_of(body: &[u8]) -> ApiError {

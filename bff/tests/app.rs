@@ -8,28 +8,17 @@ use axum::{
     http::{Request, StatusCode, header},
 };
 use bff::{AppState, oidc::OidcVerifier};
-use http_body_util::BodyExt;
 use shared::{ApiError, ConsoleConfig, ErrorCode};
 use tower::ServiceExt;
 
 mod support;
 
-use support::{INDEX, dist, state};
+use support::{INDEX, body, dist, shared_error, state};
 
 async fn get(app: axum::Router, uri: &str) -> axum::response::Response {
     app.oneshot(Request::get(uri).body(Body::empty()).expect("request"))
         .await
         .expect("response")
-}
-
-async fn body(response: axum::response::Response) -> Vec<u8> {
-    response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes()
-        .to_vec()
 }
 
 #[tokio::test]
@@ -409,10 +398,6 @@ fn permission_query(token: Option<&str>, body: impl Into<Body>) -> Request<Body>
         request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
     }
     request.body(body.into()).expect("request")
-}
-
-async fn shared_error(response: axum::response::Response) -> ApiError {
-    serde_json::from_slice(&body(response).await).expect("shared error")
 }
 
 #[tokio::test]

@@ -19,14 +19,13 @@ use bff::{
     },
     oidc::OidcVerifier,
 };
-use http_body_util::BodyExt;
 use serde_json::json;
-use shared::{ApiError, ErrorCode};
+use shared::ErrorCode;
 use tower::ServiceExt;
 
 mod support;
 
-use support::{CONSOLE, COOKIE_KEY as KEY};
+use support::{CONSOLE, COOKIE_KEY as KEY, shared_error as api_error};
 
 fn state() -> AppState {
     support::state(&support::dist())
@@ -59,16 +58,6 @@ fn location(response: &Response) -> String {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string()
-}
-
-async fn api_error(response: Response) -> ApiError {
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    serde_json::from_slice(&bytes).expect("the shared error body")
 }
 
 fn sealed<T: serde::Serialize>(name: &str, value: &T) -> String {

@@ -11,7 +11,8 @@ use bff::{
     oidc::OidcVerifier,
     routes::spa::Spa,
 };
-use shared::ConsoleConfig;
+use http_body_util::BodyExt;
+use shared::{ApiError, ConsoleConfig};
 
 pub const ISSUER: &str = "https://127.0.0.1:9/dex";
 pub const CONSOLE: &str = "https://console.example";
@@ -65,4 +66,20 @@ pub fn state(dist: &std::path::Path) -> AppState {
         spa: Arc::new(Spa::load(dist).expect("spa")),
         permissions: Default::default(),
     }
+}
+
+/// A response's whole body.
+pub async fn body(response: axum::response::Response) -> Vec<u8> {
+    response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec()
+}
+
+/// A response's body as the shared JSON error.
+pub async fn shared_error(response: axum::response::Response) -> ApiError {
+    serde_json::from_slice(&body(response).await).expect("the shared JSON error")
 }
