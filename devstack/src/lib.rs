@@ -3,8 +3,8 @@
 //! is dropped, and dies with the process that started it even if that process is killed.
 
 pub mod cache;
+mod components;
 pub mod description;
-pub mod dex;
 pub mod gobuild;
 pub mod pki;
 pub mod poll;
@@ -12,6 +12,8 @@ pub mod process;
 mod random;
 pub mod seed;
 pub mod stack;
+mod users;
 
+pub use components::dex;
 pub use description::{ClaimTestUser, DemoUser, Role, StackDescription};
 pub use stack::{Binaries, Ports, Stack, StackOptions};

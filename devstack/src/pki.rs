@@ -132,14 +132,22 @@ impl Ca {
     }
 }
 
-/// A key pair for signing service-account tokens: (private key file, public key file).
-pub fn service_account_keys(dir: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
+/// The files of the key pair that signs service-account tokens.
+pub struct ServiceAccountKeys {
+    pub private: PathBuf,
+    pub public: PathBuf,
+}
+
+/// A key pair for signing service-account tokens, written to `dir`.
+pub fn service_account_keys(dir: &Path) -> anyhow::Result<ServiceAccountKeys> {
     let key = KeyPair::generate()?;
-    let private = dir.join("service-account.key");
-    let public = dir.join("service-account.pub");
-    write_private(&private, &key.serialize_pem())?;
-    std::fs::write(&public, key.public_key_pem())?;
-    Ok((private, public))
+    let keys = ServiceAccountKeys {
+        private: dir.join("service-account.key"),
+        public: dir.join("service-account.pub"),
+    };
+    write_private(&keys.private, &key.serialize_pem())?;
+    std::fs::write(&keys.public, key.public_key_pem())?;
+    Ok(keys)
 }
 
 fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {

@@ -74,3 +74,11 @@ pub async fn apply(kubeconfig: &Path, manifest: &str) -> anyhow::Result<()> {
     .await
     .map(drop)
 }
+
+/// Everything the demo and the tests expect in a fresh cluster: the RBAC, the demo objects, and
+/// the custom resources.
+pub async fn cluster(admin_kubeconfig: &Path) -> anyhow::Result<()> {
+    apply(admin_kubeconfig, RBAC).await?;
+    apply(admin_kubeconfig, DEMO_OBJECTS).await?;
+    apply_custom_resources(admin_kubeconfig).await
+}

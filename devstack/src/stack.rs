@@ -1,16 +1,22 @@
-use std::{
-    net::TcpListener,
-    path::{Path, PathBuf},
-    process::Command,
-    time::Duration,
-};
+//! The stack as a whole: its options, its ports, and the order in which its components start.
+//! Each component's command line is built in `components/`.
+
+use std::{net::TcpListener, path::PathBuf, time::Duration};
 
 use anyhow::Context;
-use base64::Engine;
 
+pub use crate::components::SHUTDOWN_DRAIN_SECONDS;
+pub use crate::users::MANY_GROUPS;
 use crate::{
-    ClaimTestUser, DemoUser, Role, StackDescription, dex, gobuild::GoComponents, pki, poll,
-    process::Service, random, seed,
+    StackDescription,
+    components::{
+        Component, Probe, Setup, apiserver, apiserver_proxy, bff, checker, controller_manager, dex,
+        etcd,
+    },
+    gobuild::GoComponents,
+    pki, poll,
+    process::Service,
+    random, seed,
 };
 
 /// The console's own binaries and the built app.
@@ -97,56 +103,27 @@ pub struct StackOptions {
 
 /// A running stack. Dropping it stops every component, in the reverse order of their start.
 pub struct Stack {
-    services: Vec<Service>,
+    services: Vec<Running>,
     description: StackDescription,
+    /// Trusts only the stack's CA; for the readiness probes.
+    http: reqwest::Client,
+}
+
+/// A component's process and how to tell that it is ready (again, after a restart).
+struct Running {
+    service: Service,
+    ready: Probe,
 }
 
 impl Drop for Stack {
     fn drop(&mut self) {
-        while let Some(mut service) = self.services.pop() {
-            service.stop(Duration::from_secs(5));
+        while let Some(mut running) = self.services.pop() {
+            running.service.stop(Duration::from_secs(5));
         }
     }
 }
 
 const START_DEADLINE: Duration = Duration::from_secs(120);
-/// The console servers' drain window after SIGTERM: nothing routes around a local stack, so a
-/// short one, yet long enough for a test to see readiness fail while connections are taken.
-pub const SHUTDOWN_DRAIN_SECONDS: &str = "2";
-
-/// (email, role, namespace, groups) of each demo user.
-const DEMO_USERS: [(&str, Role, Option<&str>, &str); 4] = [
-    ("admin@example.com", Role::Admin, None, "console-admins"),
-    ("viewer@example.com", Role::Viewer, None, "console-viewers"),
-    (
-        "developer@example.com",
-        Role::Developer,
-        Some("team-a"),
-        "team-a-developers",
-    ),
-    // A viewer in 100 groups (console-viewers and 99 more, see `groups_of`).
-    (
-        "many-groups@example.com",
-        Role::ManyGroups,
-        None,
-        "console-viewers",
-    ),
-];
-
-/// How many groups the `ManyGroups` user is in.
-pub const MANY_GROUPS: usize = 100;
-
-/// A demo user's groups: one, or for the `ManyGroups` user 100, named like those of a large
-/// organisation's directory.
-fn groups_of(role: Role, group: &str) -> Vec<String> {
-    let mut groups = vec![group.to_string()];
-    if role == Role::ManyGroups {
-        groups.extend(
-            (1..MANY_GROUPS).map(|n| format!("org:platform-engineering:team-{n:03}-members")),
-        );
-    }
-    groups
-}
 
 impl Stack {
     pub fn description(&self) -> &StackDescription {
@@ -155,353 +132,42 @@ impl Stack {
 
     /// Process ids of the running components (each leads its own process group).
     pub fn pids(&self) -> Vec<u32> {
-        self.services.iter().map(Service::pid).collect()
+        self.services.iter().map(|r| r.service.pid()).collect()
     }
 
+    /// Starts every component, each once what it needs answers, and returns when all are ready.
+    /// Components start while earlier ones are still getting ready where nothing waits on them.
     pub async fn start(options: &StackOptions) -> anyhow::Result<Stack> {
-        let state = &options.state_dir;
-        let ports = options.ports;
-        for dir in ["run", "logs"] {
-            let _ = std::fs::remove_dir_all(state.join(dir));
-        }
-        let run = state.join("run");
-        let certs = run.join("certs");
-        let log_dir = state.join("logs");
-        std::fs::create_dir_all(&certs)?;
-
-        let ca = pki::Ca::load_or_create(&state.join("pki"))?;
-        let users = demo_users(state)?;
-        let claim_test_users = claim_test_users()?;
-        let http = checker(&ca.cert_pem)?;
-
+        let setup = Setup::prepare(options)?;
         let mut stack = Stack {
             services: Vec::new(),
-            description: StackDescription {
-                console_url: format!("https://127.0.0.1:{}", ports.bff_https),
-                console_http_url: format!("http://127.0.0.1:{}", ports.bff_http),
-                dex_issuer: format!("https://127.0.0.1:{}/dex", ports.dex),
-                apiserver_url: format!("https://127.0.0.1:{}", ports.apiserver),
-                apiserver_proxy_url: format!("https://127.0.0.1:{}", ports.apiserver_proxy),
-                bff_metrics_url: format!("http://127.0.0.1:{}/metrics", ports.bff_metrics),
-                apiserver_proxy_metrics_url: format!(
-                    "http://127.0.0.1:{}/metrics",
-                    ports.apiserver_proxy_metrics
-                ),
-                ca_file: ca.cert_file.clone(),
-                admin_kubeconfig: run.join("admin.kubeconfig"),
-                users: users.iter().map(|(user, _)| user.clone()).collect(),
-                claim_test_users: claim_test_users.clone(),
-                browser_spki_pins: Vec::new(),
-                log_dir: log_dir.clone(),
-                pids: Default::default(),
-            },
+            description: setup.description.clone(),
+            http: checker(&setup.ca.cert_pem)?,
         };
-        let description = stack.description.clone();
 
-        // etcd does not depend on anything: start it first.
-        let etcd_url = format!("http://127.0.0.1:{}", ports.etcd_client);
-        let peer_url = format!("http://127.0.0.1:{}", ports.etcd_peer);
-        stack.spawn(
-            "etcd",
-            Command::new(&options.go.etcd)
-                .args(["--name", "default", "--log-level", "warn"])
-                .arg("--data-dir")
-                .arg(run.join("etcd"))
-                .args([
-                    "--listen-client-urls",
-                    &etcd_url,
-                    "--advertise-client-urls",
-                    &etcd_url,
-                ])
-                .args([
-                    "--listen-peer-urls",
-                    &peer_url,
-                    "--initial-advertise-peer-urls",
-                    &peer_url,
-                ])
-                .args(["--initial-cluster", &format!("default={peer_url}")]),
-            &log_dir,
-        )?;
+        let etcd = stack.launch(etcd::component(&setup))?;
+        stack.ready(etcd).await?;
 
-        stack
-            .wait("etcd", || {
-                let http = http.clone();
-                let url = format!("{etcd_url}/health");
-                async move {
-                    let body: serde_json::Value = http.get(url).send().await?.json().await?;
-                    Ok(body["health"] == "true")
-                }
-            })
-            .await?;
-
-        // Dex keeps its state in etcd: started once etcd answers.
-        let dex_tls = ca.server_cert(&certs, "dex", &[])?;
-        stack
-            .description
-            .browser_spki_pins
-            .push(dex_tls.spki_sha256.clone());
+        // Dex keeps its state in etcd; it gets ready while the cluster starts.
         let client_secret = random::hex_secret(24)?;
-        let dex_config = run.join("dex.yaml");
-        std::fs::write(
-            &dex_config,
-            dex::config(&dex::DexSettings {
-                issuer: &description.dex_issuer,
-                listen: &format!("127.0.0.1:{}", ports.dex),
-                tls: &dex_tls,
-                client_secret: &client_secret,
-                redirect_uri: &format!("{}/auth/callback", description.console_url),
-                users: &users,
-                claim_test_users: &claim_test_users,
-                id_token_lifetime: &options.id_token_lifetime,
-                signing_key_rotation: options.signing_key_rotation.as_deref(),
-                etcd_endpoint: &etcd_url,
-            })?,
-        )?;
-        stack.spawn(
-            "dex",
-            Command::new(&options.go.dex).arg("serve").arg(&dex_config),
-            &log_dir,
-        )?;
+        let dex = stack.launch(dex::component(&setup, &client_secret)?)?;
 
-        let apiserver_tls = ca.server_cert(
-            &certs,
-            "kube-apiserver",
-            &[
-                "kubernetes",
-                "kubernetes.default",
-                "kubernetes.default.svc",
-                "10.0.0.1",
-            ],
-        )?;
-        let (sa_private, sa_public) = pki::service_account_keys(&certs)?;
-        stack.spawn(
-            "kube-apiserver",
-            Command::new(&options.go.kube_apiserver)
-                .args(["--etcd-servers", &etcd_url])
-                .args([
-                    "--bind-address",
-                    "127.0.0.1",
-                    "--secure-port",
-                    &ports.apiserver.to_string(),
-                ])
-                .arg("--tls-cert-file")
-                .arg(&apiserver_tls.cert_file)
-                .arg("--tls-private-key-file")
-                .arg(&apiserver_tls.key_file)
-                .arg("--client-ca-file")
-                .arg(&ca.cert_file)
-                .args(["--authorization-mode", "RBAC"])
-                .args(["--service-cluster-ip-range", "10.0.0.0/24"])
-                .args(["--disable-admission-plugins", "ServiceAccount"])
-                // The stack has no network for the "kubernetes" Service's endpoints to point at.
-                .args([
-                    "--endpoint-reconciler-type",
-                    "none",
-                    "--advertise-address",
-                    "10.0.0.1",
-                ])
-                .args([
-                    "--service-account-issuer",
-                    "https://kubernetes.default.svc.cluster.local",
-                ])
-                .arg("--service-account-key-file")
-                .arg(&sa_public)
-                .arg("--service-account-signing-key-file")
-                .arg(&sa_private)
-                .args(["--profiling=false", "--v=1"]),
-            &log_dir,
-        )?;
-        stack
-            .wait("kube-apiserver", || {
-                answers_ok(
-                    http.clone(),
-                    format!("{}/readyz", description.apiserver_url),
-                )
-            })
-            .await?;
+        let service_account = pki::service_account_keys(&setup.certs)?;
+        let apiserver = stack.launch(apiserver::component(&setup, &service_account)?)?;
+        stack.ready(apiserver).await?;
+        let admin_kubeconfig = setup.admin_kubeconfig()?;
+        let controller_manager =
+            stack.launch(controller_manager::component(&setup, &service_account)?)?;
+        // Its readiness is a ReplicaSet for a seeded Deployment.
+        seed::cluster(&admin_kubeconfig).await?;
+        stack.ready(controller_manager).await?;
 
-        let admin = ca.client_cert(&certs, "admin", "kube-console:admin", &["system:masters"])?;
-        write_kubeconfig(
-            &description.admin_kubeconfig,
-            &description.apiserver_url,
-            &ca.cert_pem,
-            &admin,
-        )?;
-        let kcm = ca.client_cert(
-            &certs,
-            "kube-controller-manager",
-            "system:kube-controller-manager",
-            &[],
-        )?;
-        let kcm_kubeconfig = run.join("kube-controller-manager.kubeconfig");
-        write_kubeconfig(
-            &kcm_kubeconfig,
-            &description.apiserver_url,
-            &ca.cert_pem,
-            &kcm,
-        )?;
-        let proxy_client = ca.client_cert(
-            &certs,
-            "apiserver-proxy-client",
-            "kube-console:apiserver-proxy",
-            &[],
-        )?;
-        let proxy_kubeconfig = run.join("apiserver-proxy.kubeconfig");
-        write_kubeconfig(
-            &proxy_kubeconfig,
-            &description.apiserver_url,
-            &ca.cert_pem,
-            &proxy_client,
-        )?;
-
-        stack.spawn(
-            "kube-controller-manager",
-            Command::new(&options.go.kube_controller_manager)
-                .arg("--kubeconfig")
-                .arg(&kcm_kubeconfig)
-                .args([
-                    "--secure-port",
-                    "0",
-                    "--leader-elect=false",
-                    "--use-service-account-credentials=true",
-                ])
-                .arg("--service-account-private-key-file")
-                .arg(&sa_private)
-                .arg("--root-ca-file")
-                .arg(&ca.cert_file)
-                .args(["--v=1"]),
-            &log_dir,
-        )?;
-
-        seed::apply(&description.admin_kubeconfig, seed::RBAC).await?;
-        seed::apply(&description.admin_kubeconfig, seed::DEMO_OBJECTS).await?;
-        seed::apply_custom_resources(&description.admin_kubeconfig).await?;
-        // A ReplicaSet for the demo Deployment is proof that kube-controller-manager runs its
-        // controllers, each with its own service account, against this apiserver.
-        stack
-            .wait("kube-controller-manager", || {
-                let kubeconfig = description.admin_kubeconfig.clone();
-                async move {
-                    let names = seed::kubectl(
-                        &kubeconfig,
-                        &[
-                            "get",
-                            "replicasets",
-                            "-n",
-                            "team-a",
-                            "-l",
-                            "app=web",
-                            "-o",
-                            "name",
-                        ],
-                        None,
-                    )
-                    .await?;
-                    Ok(!names.trim().is_empty())
-                }
-            })
-            .await?;
-
-        stack
-            .wait("dex", || {
-                answers_ok(
-                    http.clone(),
-                    format!(
-                        "{}/.well-known/openid-configuration",
-                        description.dex_issuer
-                    ),
-                )
-            })
-            .await?;
-
-        let proxy_tls = ca.server_cert(&certs, "apiserver-proxy", &["apiserver.kyma.local"])?;
-        stack.spawn(
-            "apiserver-proxy",
-            Command::new(&options.binaries.apiserver_proxy)
-                .args(["--listen", &format!("127.0.0.1:{}", ports.apiserver_proxy)])
-                .arg("--tls-cert")
-                .arg(&proxy_tls.cert_file)
-                .arg("--tls-key")
-                .arg(&proxy_tls.key_file)
-                .args([
-                    "--metrics-listen",
-                    &format!("127.0.0.1:{}", ports.apiserver_proxy_metrics),
-                ])
-                .args(["--shutdown-drain-seconds", SHUTDOWN_DRAIN_SECONDS])
-                .args(["--upstream", &description.apiserver_url])
-                .arg("--upstream-ca-file")
-                .arg(&ca.cert_file)
-                .arg("--upstream-client-cert")
-                .arg(&proxy_client.cert_file)
-                .arg("--upstream-client-key")
-                .arg(&proxy_client.key_file)
-                .args([
-                    "--oidc-issuer",
-                    &description.dex_issuer,
-                    "--oidc-client-ids",
-                    dex::CLIENT_ID,
-                ])
-                .arg("--oidc-ca-file")
-                .arg(&ca.cert_file)
-                .env("RUST_LOG", &options.server_log_filter),
-            &log_dir,
-        )?;
-
-        let bff_tls = ca.server_cert(&certs, "bff", &[])?;
-        stack
-            .description
-            .browser_spki_pins
-            .push(bff_tls.spki_sha256.clone());
-        stack.spawn(
-            "bff",
-            Command::new(&options.binaries.bff)
-                .args(["--listen", &format!("127.0.0.1:{}", ports.bff_https)])
-                .args(["--http-listen", &format!("127.0.0.1:{}", ports.bff_http)])
-                .args([
-                    "--metrics-listen",
-                    &format!("127.0.0.1:{}", ports.bff_metrics),
-                ])
-                .args(["--shutdown-drain-seconds", SHUTDOWN_DRAIN_SECONDS])
-                .args(["--public-url", &description.console_url])
-                .arg("--tls-cert")
-                .arg(&bff_tls.cert_file)
-                .arg("--tls-key")
-                .arg(&bff_tls.key_file)
-                .arg("--dist-dir")
-                .arg(&options.binaries.dist_dir)
-                .args([
-                    "--oidc-issuer",
-                    &description.dex_issuer,
-                    "--oidc-client-id",
-                    dex::CLIENT_ID,
-                ])
-                .arg("--oidc-ca-file")
-                .arg(&ca.cert_file)
-                .args(["--apiserver-proxy-url", &description.apiserver_proxy_url])
-                .arg("--apiserver-proxy-ca-file")
-                .arg(&ca.cert_file)
-                // A secret goes by environment, never on a command line that `ps` shows.
-                .env("BFF_OIDC_CLIENT_SECRET", &client_secret)
-                .env("BFF_COOKIE_KEY", random::hex_secret(32)?)
-                // The demo namespaces of manifests/rbac.yaml, for users who may not list namespaces.
-                .env("BFF_NAMESPACES", "team-a,team-b,shared-services")
-                .env("RUST_LOG", &options.server_log_filter),
-            &log_dir,
-        )?;
-
-        stack
-            .wait("apiserver-proxy", || {
-                answers_ok(
-                    http.clone(),
-                    format!("{}/readyz", description.apiserver_proxy_url),
-                )
-            })
-            .await?;
-        stack
-            .wait("bff", || {
-                answers_ok(http.clone(), format!("{}/readyz", description.console_url))
-            })
-            .await?;
+        // The console's servers verify tokens of Dex and forward to the kube-apiserver.
+        stack.ready(dex).await?;
+        let apiserver_proxy = stack.launch(apiserver_proxy::component(&setup)?)?;
+        let bff = stack.launch(bff::component(&setup, &client_secret)?)?;
+        stack.ready(apiserver_proxy).await?;
+        stack.ready(bff).await?;
         Ok(stack)
     }
 
@@ -519,17 +185,7 @@ impl Stack {
         service.restart(Duration::from_secs(5))?;
         let pid = service.pid();
         self.description.pids.insert(name.to_string(), pid);
-        let ready_url = match name {
-            "bff" => format!("{}/readyz", self.description.console_url),
-            "dex" => format!(
-                "{}/.well-known/openid-configuration",
-                self.description.dex_issuer
-            ),
-            _ => format!("{}/readyz", self.description.apiserver_proxy_url),
-        };
-        let http = checker(&std::fs::read_to_string(&self.description.ca_file)?)?;
-        self.wait(name, || answers_ok(http.clone(), ready_url.clone()))
-            .await
+        self.ready(name).await
     }
 
     /// Sends SIGTERM to one of the console's servers, as the kubelet does when a pod ends, and
@@ -548,41 +204,43 @@ impl Stack {
             matches!(name, "apiserver-proxy" | "bff" | "dex"),
             "only the console's own servers and Dex can be stopped and started again, not {name}"
         );
+        Ok(&mut self.running(name)?.service)
+    }
+
+    fn running(&mut self, name: &str) -> anyhow::Result<&mut Running> {
         self.services
             .iter_mut()
-            .find(|s| s.name == name)
+            .find(|r| r.service.name == name)
             .with_context(|| format!("no service {name}"))
     }
 
-    fn spawn(
-        &mut self,
-        name: &'static str,
-        command: &mut Command,
-        log_dir: &Path,
-    ) -> anyhow::Result<()> {
-        let service = Service::spawn(name, command, log_dir)?;
+    /// Starts the component's process (logging to its file in the log folder); returns its name
+    /// for `ready`.
+    fn launch(&mut self, component: Component) -> anyhow::Result<&'static str> {
+        let Component {
+            name,
+            mut command,
+            ready,
+            browser_pin,
+        } = component;
+        let service = Service::spawn(name, &mut command, &self.description.log_dir)?;
         self.description
             .pids
             .insert(name.to_string(), service.pid());
-        self.services.push(service);
-        Ok(())
+        self.description.browser_spki_pins.extend(browser_pin);
+        self.services.push(Running { service, ready });
+        Ok(name)
     }
 
-    /// Polls `check` until the service called `name` is ready; fails at once, with the end of
-    /// its log, if the process ends first.
-    async fn wait<F, Fut>(&mut self, name: &str, mut check: F) -> anyhow::Result<()>
-    where
-        F: FnMut() -> Fut,
-        Fut: std::future::Future<Output = anyhow::Result<bool>>,
-    {
-        let service = self
-            .services
-            .iter_mut()
-            .find(|s| s.name == name)
-            .with_context(|| format!("no service {name}"))?;
+    /// Polls the readiness probe of the component called `name` until it answers; fails at
+    /// once, with the end of its log, if the process ends first.
+    async fn ready(&mut self, name: &str) -> anyhow::Result<()> {
+        let http = self.http.clone();
+        let Running { service, ready } = self.running(name)?;
+        let ready: &Probe = ready;
         let result = poll::until(name, START_DEADLINE, || {
             let exited = service.exited();
-            let check = check();
+            let check = ready.check(&http);
             async move {
                 if let Some(status) = exited {
                     return Err(anyhow::anyhow!("{name} exited ({status})")).map_err(fatal);
@@ -603,87 +261,4 @@ impl Stack {
 
 fn fatal(err: anyhow::Error) -> anyhow::Error {
     err.context(poll::Fatal)
-}
-
-/// The Dex users for the tests of the apiserver-proxy's identity mapping, with a new password on
-/// every start (nothing keeps them). The padded `system:masters` would be cluster-admin if it
-/// reached the kube-apiserver as sent: HTTP trims the spaces around a header value.
-fn claim_test_users() -> anyhow::Result<Vec<ClaimTestUser>> {
-    Ok(vec![ClaimTestUser {
-        email: "padded-groups@example.com".into(),
-        password: random::hex_secret(8)?,
-        groups: vec![
-            " system:masters".into(),
-            "system:masters\t".into(),
-            "claim-test-users".into(),
-        ],
-    }])
-}
-
-/// The demo users, with passwords made on first start and kept in the state folder (a user added
-/// to the stack later gets one on the next start).
-fn demo_users(state: &Path) -> anyhow::Result<Vec<(DemoUser, Vec<String>)>> {
-    let path = state.join("users.json");
-    let mut stored: Vec<DemoUser> = match std::fs::read_to_string(&path) {
-        Ok(text) => {
-            serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?
-        }
-        Err(_) => Vec::new(),
-    };
-    let mut users = Vec::new();
-    let mut added = false;
-    for (email, role, namespace, group) in DEMO_USERS {
-        let user = match stored.iter().find(|u| u.email == email) {
-            Some(user) => user.clone(),
-            None => {
-                let user = DemoUser {
-                    email: email.to_string(),
-                    password: random::hex_secret(8)?,
-                    role,
-                    namespace: namespace.map(str::to_string),
-                };
-                stored.push(user.clone());
-                added = true;
-                user
-            }
-        };
-        users.push((user, groups_of(role, group)));
-    }
-    if added {
-        std::fs::create_dir_all(state)?;
-        std::fs::write(&path, serde_json::to_string_pretty(&stored)?)?;
-    }
-    Ok(users)
-}
-
-/// Readiness as most components report it: a GET that answers 2xx.
-async fn answers_ok(http: reqwest::Client, url: String) -> anyhow::Result<bool> {
-    Ok(http.get(url).send().await?.status().is_success())
-}
-
-/// An HTTP client for readiness checks that trusts only the stack's CA.
-fn checker(ca_pem: &str) -> anyhow::Result<reqwest::Client> {
-    Ok(reqwest::Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(ca_pem.as_bytes())?)
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(5))
-        .build()?)
-}
-
-fn write_kubeconfig(
-    path: &Path,
-    server: &str,
-    ca_pem: &str,
-    client: &pki::Leaf,
-) -> anyhow::Result<()> {
-    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
-    let text = format!(
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: local\n  cluster:\n    server: {server}\n    certificate-authority-data: {}\n\
-         users:\n- name: local\n  user:\n    client-certificate-data: {}\n    client-key-data: {}\n\
-         contexts:\n- name: local\n  context:\n    cluster: local\n    user: local\ncurrent-context: local\n",
-        b64(ca_pem),
-        b64(&client.cert_pem),
-        b64(&client.key_pem),
-    );
-    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
 }

@@ -1,13 +1,50 @@
-//! Dex's configuration for the stack: storage in the stack's etcd (so that a restarted Dex keeps
-//! its signing keys and refresh tokens), TLS on loopback, one confidential client
-//! for the BFF, and two connectors (the password database with the demo users, and mockCallback)
-//! so that the login page lists them.
+//! Dex, the stack's identity provider, and its configuration: storage in the stack's etcd (so
+//! that a restarted Dex keeps its signing keys and refresh tokens), TLS on loopback, one
+//! confidential client for the BFF, and two connectors (the password database with the demo
+//! users, and mockCallback) so that the login page lists them.
+
+use std::process::Command;
 
 use serde_json::json;
 
+use super::{Component, Probe, Setup, etcd};
 use crate::{ClaimTestUser, DemoUser, pki::Leaf};
 
 pub const CLIENT_ID: &str = "kube-console";
+
+/// Needs etcd to answer first. `client_secret` is the one the BFF logs in with.
+pub fn component(setup: &Setup<'_>, client_secret: &str) -> anyhow::Result<Component> {
+    let options = setup.options;
+    let description = &setup.description;
+    let tls = setup.server_cert("dex", &[])?;
+    let config_file = setup.run.join("dex.yaml");
+    std::fs::write(
+        &config_file,
+        config(&DexSettings {
+            issuer: &description.dex_issuer,
+            listen: &format!("127.0.0.1:{}", options.ports.dex),
+            tls: &tls,
+            client_secret,
+            redirect_uri: &format!("{}/auth/callback", description.console_url),
+            users: &setup.users,
+            claim_test_users: &description.claim_test_users,
+            id_token_lifetime: &options.id_token_lifetime,
+            signing_key_rotation: options.signing_key_rotation.as_deref(),
+            etcd_endpoint: &etcd::client_url(options.ports),
+        })?,
+    )?;
+    let mut command = Command::new(&options.go.dex);
+    command.arg("serve").arg(&config_file);
+    Ok(Component {
+        name: "dex",
+        command,
+        ready: Probe::Answers(format!(
+            "{}/.well-known/openid-configuration",
+            description.dex_issuer
+        )),
+        browser_pin: Some(tls.spki_sha256),
+    })
+}
 
 pub struct DexSettings<'a> {
     pub issuer: &'a str,
