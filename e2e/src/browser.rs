@@ -37,6 +37,8 @@ pub struct Browser {
     // Dropped after the client: the driver's process group holds Chromium.
     _driver: Service,
     profile: PathBuf,
+    /// Where `open` goes: the console of the stack the browser was started for.
+    console_url: String,
     /// Policy violations read from the browser log so far; `close` fails on any.
     violations: std::sync::Mutex<Vec<String>>,
 }
@@ -121,6 +123,7 @@ impl Browser {
             client,
             _driver: driver,
             profile,
+            console_url: stack.console_url.clone(),
             violations: Default::default(),
         })
     }
@@ -189,6 +192,44 @@ impl Browser {
         Ok(self.wait_for(css).await?.text().await?)
     }
 
+    /// Goes to `path` of the console.
+    pub async fn open(&self, path: &str) -> anyhow::Result<()> {
+        self.client
+            .goto(&format!("{}{path}", self.console_url))
+            .await?;
+        Ok(())
+    }
+
+    /// Whether anything on the page matches `css` now (no waiting).
+    pub async fn exists(&self, css: &str) -> anyhow::Result<bool> {
+        Ok(!self.client.find_all(Locator::Css(css)).await?.is_empty())
+    }
+
+    /// Waits until the resource list on the page is complete and watching.
+    pub async fn list_is_live(&self) -> anyhow::Result<()> {
+        self.wait_for("[data-testid=list-status][data-phase=current]")
+            .await?;
+        Ok(())
+    }
+
+    /// Whether the resource list shows a row for the object called `name` now.
+    pub async fn row_shown(&self, name: &str) -> anyhow::Result<bool> {
+        self.exists(&format!("[data-testid=resource-row][data-name='{name}']"))
+            .await
+    }
+
+    /// Clicks the button whose text is `name`.
+    pub async fn click_button(&self, name: &str) -> anyhow::Result<()> {
+        self.client
+            .find(Locator::XPath(&format!(
+                "//button[normalize-space(.)='{name}']"
+            )))
+            .await?
+            .click()
+            .await?;
+        Ok(())
+    }
+
     /// Scrolls the console's (virtualized) resource table to its last row.
     pub async fn scroll_table_to_end(&self) -> anyhow::Result<()> {
         self.client
@@ -209,10 +250,7 @@ impl Browser {
     ) -> anyhow::Result<Browser> {
         let user = stack.require_user(role)?;
         let browser = Browser::start(stack).await?;
-        browser
-            .client
-            .goto(&format!("{}{path}", stack.console_url))
-            .await?;
+        browser.open(path).await?;
         browser.log_in_at_dex(&user).await?;
         browser.wait_for("[data-testid=current-user]").await?;
         Ok(browser)

@@ -44,6 +44,24 @@ impl TestStack {
     pub fn kubectl_admin(&self, args: &[&str]) -> anyhow::Result<Output> {
         kubectl_admin(self.description(), args)
     }
+
+    /// `kubectl_admin` that must succeed; returns its standard output, trimmed.
+    pub fn kubectl_ok(&self, args: &[&str]) -> anyhow::Result<String> {
+        kubectl_admin_ok(self.description(), args)
+    }
+}
+
+/// A name no other test (or earlier run against the same stack) uses: every test file is a
+/// binary of its own, and `cargo xtask test` runs them all against one stack.
+pub fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or_default()
+    )
 }
 
 /// The real kubectl with the stack's admin kubeconfig (straight at the kube-apiserver); returns
