@@ -73,18 +73,39 @@ pub async fn at_dex(
     }
 }
 
-fn cookie_named(response: &reqwest::Response, name: &str) -> Option<String> {
+/// Every Set-Cookie header of `response`, whole (attributes included).
+pub fn set_cookies(response: &reqwest::Response) -> Vec<String> {
     response
         .headers()
         .get_all(header::SET_COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find_map(|c| {
-            c.split(';')
-                .next()?
-                .strip_prefix(&format!("{name}="))
-                .map(str::to_string)
-        })
+        .map(str::to_string)
+        .collect()
+}
+
+/// The Set-Cookie header among `set_cookies` that sets the cookie `name`, whole.
+pub fn set_cookie_named(set_cookies: &[String], name: &str) -> Option<String> {
+    set_cookies
+        .iter()
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .cloned()
+}
+
+/// The value a Set-Cookie header sets.
+pub fn cookie_value(set_cookie: &str) -> String {
+    set_cookie
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .split_once('=')
+        .map(|(_, v)| v.to_string())
+        .unwrap_or_default()
+}
+
+/// The value of the cookie `name` that `response` sets.
+fn cookie_named(response: &reqwest::Response, name: &str) -> Option<String> {
+    set_cookie_named(&set_cookies(response), name).map(|c| cookie_value(&c))
 }
 
 /// The whole login through the BFF; returns the ID token the app would store.

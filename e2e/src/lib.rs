@@ -7,9 +7,14 @@
 pub mod browser;
 pub mod http_login;
 
-use std::{path::PathBuf, process::Output, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    process::Output,
+    time::Duration,
+};
 
 use anyhow::Context;
+use base64::Engine;
 use devstack::{Binaries, Ports, Stack, StackDescription, StackOptions};
 
 pub enum TestStack {
@@ -64,15 +69,47 @@ pub fn unique(prefix: &str) -> String {
     )
 }
 
-/// The real kubectl with the stack's admin kubeconfig (straight at the kube-apiserver); returns
-/// its output whatever the exit code.
-pub fn kubectl_admin(description: &StackDescription, args: &[&str]) -> anyhow::Result<Output> {
+/// The real kubectl with `kubeconfig`; returns its output whatever the exit code.
+pub fn kubectl(kubeconfig: &Path, args: &[&str]) -> anyhow::Result<Output> {
     std::process::Command::new("kubectl")
         .arg("--kubeconfig")
-        .arg(&description.admin_kubeconfig)
+        .arg(kubeconfig)
         .args(args)
         .output()
         .context("running kubectl")
+}
+
+/// The real kubectl with the stack's admin kubeconfig (straight at the kube-apiserver); returns
+/// its output whatever the exit code.
+pub fn kubectl_admin(description: &StackDescription, args: &[&str]) -> anyhow::Result<Output> {
+    kubectl(&description.admin_kubeconfig, args)
+}
+
+/// Part `index` of a JWT (0 the header, 1 the payload), read without verification: the tests
+/// look at what Dex put in, the servers verify.
+pub fn token_part(token: &str, index: usize) -> anyhow::Result<serde_json::Value> {
+    let part = token.split('.').nth(index).context("not a JWT")?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part)?;
+    Ok(serde_json::from_slice(&bytes)?)
+}
+
+/// A kubeconfig for the apiserver-proxy with `token`, as the app's download builds it, in a
+/// temporary file named after `name` and this process.
+pub fn token_kubeconfig(
+    description: &StackDescription,
+    token: &str,
+    name: &str,
+) -> anyhow::Result<PathBuf> {
+    let ca = base64::engine::general_purpose::STANDARD.encode(std::fs::read(&description.ca_file)?);
+    let config = shared::kubeconfig::Kubeconfig::for_token(
+        "kyma.local",
+        &description.apiserver_proxy_url,
+        &ca,
+        token,
+    );
+    let path = std::env::temp_dir().join(format!("e2e-{name}-{}.yaml", std::process::id()));
+    std::fs::write(&path, config.to_yaml()?)?;
+    Ok(path)
 }
 
 /// A process's resident memory (`VmRSS`), in KiB.

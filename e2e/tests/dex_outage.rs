@@ -23,9 +23,7 @@ async fn a_dex_outage_logs_nobody_out_and_a_new_login_says_dex_is_unreachable() 
         "/ns/team-a/core/v1/configmaps",
     )
     .await?;
-    browser
-        .wait_for("[data-testid=list-status][data-phase=current]")
-        .await?;
+    browser.list_is_live().await?;
     let first = browser.required_token().await?;
     // Marks this page load: a reload (or a trip to Dex) would lose it.
     browser.mark_page_load().await?;
@@ -66,9 +64,7 @@ async fn a_dex_outage_logs_nobody_out_and_a_new_login_says_dex_is_unreachable() 
         .await?
         .click()
         .await?;
-    browser
-        .wait_for("[data-testid=list-status][data-phase=current]")
-        .await?;
+    browser.list_is_live().await?;
     assert_eq!(
         browser.text_of("[data-testid=list-title]").await?,
         "deployments in team-a"
@@ -93,19 +89,9 @@ async fn a_dex_outage_logs_nobody_out_and_a_new_login_says_dex_is_unreachable() 
     browser.wait_for("[data-testid=current-user]").await?;
 
     stack.start_service_again("dex").await?;
-    let client = browser.client.clone();
-    let renewed = || {
-        let client = client.clone();
-        let first = first.clone();
-        async move {
-            let value = client
-                .execute("return sessionStorage.getItem('kc.id_token');", vec![])
-                .await?;
-            let token = value
-                .as_str()
-                .and_then(|json| serde_json::from_str::<String>(json).ok());
-            Ok(token.is_some_and(|token| token != first))
-        }
+    let renewed = || async {
+        let token = browser.session_token().await?;
+        Ok(token.is_some_and(|token| token != first))
     };
     devstack::poll::until(
         "the renewal to succeed once Dex is back",

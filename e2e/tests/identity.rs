@@ -3,31 +3,12 @@
 //! its other groups allow (HTTP would trim the padding, and the kube-apiserver would read
 //! `system:masters`).
 
-use std::{path::Path, process::Output};
-
 use anyhow::Context;
-use base64::Engine;
 use devstack::{DemoUser, Role};
-use e2e::{TestStack, http_login};
-use shared::kubeconfig::Kubeconfig;
-
-fn kubectl(kubeconfig: &Path, args: &[&str]) -> anyhow::Result<Output> {
-    Ok(std::process::Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .args(args)
-        .output()?)
-}
+use e2e::{TestStack, http_login, kubectl};
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).trim().to_string()
-}
-
-/// The claims of a token, unverified: the test only looks at what Dex put in.
-fn claims_of(token: &str) -> anyhow::Result<serde_json::Value> {
-    let payload = token.split('.').nth(1).context("not a JWT")?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload)?;
-    Ok(serde_json::from_slice(&bytes)?)
 }
 
 #[tokio::test]
@@ -52,7 +33,7 @@ async fn a_padded_system_masters_group_grants_nothing_through_the_proxy() -> any
     };
     let token = http_login::id_token(&stack.http()?, &description.console_url, &login).await?;
     // Dex sends the groups as configured, padding included: otherwise this test proves nothing.
-    let groups = claims_of(&token)?["groups"].clone();
+    let groups = e2e::token_part(&token, 1)?["groups"].clone();
     assert!(
         groups
             .as_array()
@@ -60,16 +41,13 @@ async fn a_padded_system_masters_group_grants_nothing_through_the_proxy() -> any
         "Dex did not send the padded group: {groups}"
     );
 
-    let ca = base64::engine::general_purpose::STANDARD.encode(std::fs::read(&description.ca_file)?);
-    let kubeconfig = std::env::temp_dir().join(format!(
-        "e2e-identity-{}-{}.yaml",
-        std::process::id(),
-        description.apiserver_proxy_url.replace([':', '/'], "_")
-    ));
-    std::fs::write(
-        &kubeconfig,
-        Kubeconfig::for_token("kyma.local", &description.apiserver_proxy_url, &ca, &token)
-            .to_yaml()?,
+    let kubeconfig = e2e::token_kubeconfig(
+        description,
+        &token,
+        &format!(
+            "identity-{}",
+            description.apiserver_proxy_url.replace([':', '/'], "_")
+        ),
     )?;
 
     let can_i = kubectl(&kubeconfig, &["auth", "can-i", "*", "*"])?;

@@ -7,22 +7,11 @@ use std::{
     time::{Duration, Instant},
 };
 
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use devstack::{Role, StackDescription};
 use e2e::{TestStack, browser::Browser};
-use shared::kubeconfig::Kubeconfig;
-
-/// A token's header and payload, read without verification (the servers verify).
-fn part(token: &str, index: usize) -> anyhow::Result<serde_json::Value> {
-    let part = token
-        .split('.')
-        .nth(index)
-        .ok_or_else(|| anyhow::anyhow!("not a JWT"))?;
-    Ok(serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part)?)?)
-}
 
 fn kid(token: &str) -> anyhow::Result<String> {
-    Ok(part(token, 0)?["kid"]
+    Ok(e2e::token_part(token, 0)?["kid"]
         .as_str()
         .unwrap_or_default()
         .to_string())
@@ -37,22 +26,14 @@ fn unix_now() -> u64 {
 
 /// A kubeconfig for the apiserver-proxy with `token`, as the app's download builds it.
 fn kubeconfig(description: &StackDescription, token: &str, name: &str) -> anyhow::Result<PathBuf> {
-    let ca = base64::engine::general_purpose::STANDARD.encode(std::fs::read(&description.ca_file)?);
-    let config = Kubeconfig::for_token("kyma.local", &description.apiserver_proxy_url, &ca, token);
-    let path = std::env::temp_dir().join(format!(
-        "e2e-key-rotation-{}-{name}.yaml",
-        std::process::id()
-    ));
-    std::fs::write(&path, config.to_yaml()?)?;
-    Ok(path)
+    e2e::token_kubeconfig(description, token, &format!("key-rotation-{name}"))
 }
 
 fn kubectl_lists_configmaps(kubeconfig: &Path) -> anyhow::Result<()> {
-    let output = std::process::Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .args(["get", "configmaps", "-n", "team-a", "-o", "name"])
-        .output()?;
+    let output = e2e::kubectl(
+        kubeconfig,
+        &["get", "configmaps", "-n", "team-a", "-o", "name"],
+    )?;
     anyhow::ensure!(
         output.status.success(),
         "kubectl: {}",
@@ -74,9 +55,7 @@ async fn open_list(browser: &Browser, kind: &str) -> anyhow::Result<()> {
         anyhow::ensure!(Instant::now() < deadline, "the {kind} list did not open");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    browser
-        .wait_for("[data-testid=list-status][data-phase=current]")
-        .await?;
+    browser.list_is_live().await?;
     Ok(())
 }
 
@@ -163,14 +142,14 @@ async fn a_session_and_kubectl_outlast_signing_key_rotations() -> anyhow::Result
         "/ns/team-a/core/v1/configmaps",
     )
     .await?;
-    browser
-        .wait_for("[data-testid=list-status][data-phase=current]")
-        .await?;
+    browser.list_is_live().await?;
     browser.mark_page_load().await?;
 
     let first = browser.required_token().await?;
     let first_kid = kid(&first)?;
-    let first_exp = part(&first, 1)?["exp"].as_u64().unwrap_or_default();
+    let first_exp = e2e::token_part(&first, 1)?["exp"]
+        .as_u64()
+        .unwrap_or_default();
     let first_kubeconfig = kubeconfig(description, &first, "first")?;
     kubectl_lists_configmaps(&first_kubeconfig)?;
 

@@ -3,23 +3,15 @@
 
 use std::{
     path::{Path, PathBuf},
-    process::{Command, Output},
+    process::Output,
     time::Duration,
 };
 
 use base64::Engine;
 use devstack::Role;
-use e2e::{TestStack, browser::Browser};
+use e2e::{TestStack, browser::Browser, kubectl};
 use fantoccini::Locator;
 use shared::kubeconfig::Kubeconfig;
-
-fn kubectl(kubeconfig: &Path, args: &[&str]) -> anyhow::Result<Output> {
-    Ok(Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .args(args)
-        .output()?)
-}
 
 fn kubeconfig_token(path: &Path) -> anyhow::Result<String> {
     let parsed: Kubeconfig = serde_yaml::from_str(&std::fs::read_to_string(path)?)?;
@@ -299,9 +291,7 @@ async fn the_proxy_refuses_bad_tokens_and_ignores_client_impersonation() -> anyh
     // Tampered payload, foreign or missing token: 401 with a Kubernetes Status, never the
     // proxy's own identity.
     let parts: Vec<&str> = token.split('.').collect();
-    let mut payload: serde_json::Value = serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(parts[1])?,
-    )?;
+    let mut payload = e2e::token_part(&token, 1)?;
     payload["email"] = serde_json::json!("admin@example.com");
     let forged = format!(
         "{}.{}.{}",
@@ -309,9 +299,7 @@ async fn the_proxy_refuses_bad_tokens_and_ignores_client_impersonation() -> anyh
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(&payload)?),
         parts[2]
     );
-    let mut foreign_header: serde_json::Value = serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(parts[0])?,
-    )?;
+    let mut foreign_header = e2e::token_part(&token, 0)?;
     foreign_header["kid"] = serde_json::json!("a-key-of-another-issuer");
     let foreign = format!(
         "{}.{}.{}",

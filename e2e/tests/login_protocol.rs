@@ -2,27 +2,14 @@
 //! replayed callback (same state cookie, same code) refused.
 
 use devstack::Role;
-use e2e::{TestStack, http_login::location};
+use e2e::{
+    TestStack,
+    http_login::{cookie_value, location, set_cookie_named, set_cookies},
+};
 use reqwest::{Url, header};
 
 fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with(&format!("{name}=")))
-        .map(str::to_string)
-}
-
-fn cookie_value(set_cookie: &str) -> String {
-    set_cookie
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .split_once('=')
-        .map(|(_, v)| v.to_string())
-        .unwrap_or_default()
+    set_cookie_named(&set_cookies(response), name)
 }
 
 fn query(url: &Url, key: &str) -> Option<String> {

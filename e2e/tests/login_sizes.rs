@@ -3,28 +3,17 @@
 //! BFF sets stays under the browser's 4096-byte limit, and the login finishes.
 
 use devstack::Role;
-use e2e::{TestStack, browser::Browser, http_login::location};
+use e2e::{
+    TestStack,
+    browser::Browser,
+    http_login::{cookie_value, location, set_cookie_named, set_cookies},
+};
 use reqwest::{Url, header};
 
 const COOKIE_LIMIT: usize = 4096;
 
-fn set_cookies(response: &reqwest::Response) -> Vec<String> {
-    response
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .map(str::to_string)
-        .collect()
-}
-
 fn value_of(cookies: &[String], name: &str) -> Option<String> {
-    cookies.iter().find_map(|c| {
-        c.split(';')
-            .next()?
-            .strip_prefix(&format!("{name}="))
-            .map(str::to_string)
-    })
+    set_cookie_named(cookies, name).map(|c| cookie_value(&c))
 }
 
 #[tokio::test]
@@ -109,8 +98,6 @@ async fn a_user_in_100_groups_logs_in_in_chromium() -> anyhow::Result<()> {
         .await?
         .unwrap_or_default();
     assert!(groups.contains("team-099-members"), "{groups}");
-    browser
-        .wait_for("[data-testid=list-status][data-phase=current]")
-        .await?;
+    browser.list_is_live().await?;
     browser.close().await
 }

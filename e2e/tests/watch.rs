@@ -24,9 +24,7 @@ async fn an_open_list_catches_up_after_the_apiserver_proxy_was_down() -> anyhow:
     let description = stack.description().clone();
     let browser =
         Browser::logged_in(&description, Role::Admin, "/ns/team-a/core/v1/configmaps").await?;
-    browser
-        .wait_for("[data-testid=list-status][data-phase=current]")
-        .await?;
+    browser.list_is_live().await?;
     assert_eq!(row_count(&browser, "frontend-settings").await?, 1);
     // Marks this page load: a reload would lose it.
     browser.mark_page_load().await?;
@@ -64,13 +62,9 @@ async fn an_open_list_catches_up_after_the_apiserver_proxy_was_down() -> anyhow:
     let caught_up = || async {
         Ok(row_count(&browser, "made-during-the-outage").await? == 1
             && row_count(&browser, "frontend-settings").await? == 0
-            && !browser
-                .client
-                .find_all(Locator::Css(
-                    "[data-testid=list-status][data-phase=current]",
-                ))
-                .await?
-                .is_empty())
+            && browser
+                .exists("[data-testid=list-status][data-phase=current]")
+                .await?)
     };
     devstack::poll::until(
         "the list to show the changes made during the outage",
