@@ -218,6 +218,19 @@ impl Browser {
             .await
     }
 
+    /// Clicks the element that matches `css`, once it is there.
+    pub async fn click(&self, css: &str) -> anyhow::Result<()> {
+        self.wait_for(css).await?.click().await?;
+        Ok(())
+    }
+
+    /// Fails the test if the browser logged an error (level SEVERE) since the last look.
+    pub async fn assert_no_console_errors(&self) -> anyhow::Result<()> {
+        let errors = self.console_errors().await?;
+        assert!(errors.is_empty(), "console errors: {errors:?}");
+        Ok(())
+    }
+
     /// Clicks the button whose text is `name`.
     pub async fn click_button(&self, name: &str) -> anyhow::Result<()> {
         self.client

@@ -15,7 +15,7 @@ use std::{
 
 use anyhow::Context;
 use base64::Engine;
-use devstack::{Binaries, Ports, Stack, StackDescription, StackOptions};
+use devstack::{Binaries, Ports, Role, Stack, StackDescription, StackOptions};
 
 pub enum TestStack {
     Shared(Box<StackDescription>),
@@ -43,6 +43,11 @@ impl TestStack {
         Ok(http_client(self.description())?
             .timeout(Duration::from_secs(20))
             .build()?)
+    }
+
+    /// A new browser logged in as the demo user with `role`, on `path` of the console.
+    pub async fn browser(&self, role: Role, path: &str) -> anyhow::Result<browser::Browser> {
+        browser::Browser::logged_in(self.description(), role, path).await
     }
 
     /// The real kubectl with the admin kubeconfig; returns its output whatever the exit code.

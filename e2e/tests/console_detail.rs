@@ -23,12 +23,9 @@ async fn secret_values_stay_hidden_until_revealed() -> anyhow::Result<()> {
         &format!("--from-literal=password={password}"),
         "--save-config",
     ])?;
-    let browser = Browser::logged_in(
-        stack.description(),
-        Role::Admin,
-        &format!("/ns/team-a/core/v1/secrets/{name}"),
-    )
-    .await?;
+    let browser = stack
+        .browser(Role::Admin, &format!("/ns/team-a/core/v1/secrets/{name}"))
+        .await?;
     let data = browser.wait_for("[data-testid=secret-data]").await?;
     assert!(data.text().await?.contains("19 bytes"));
     let annotations = browser.text_of("ul.pairs").await?;
@@ -37,24 +34,19 @@ async fn secret_values_stay_hidden_until_revealed() -> anyhow::Result<()> {
         "{annotations}"
     );
     // Nowhere on the page, the YAML and the last-applied annotation (kubectl apply) included.
-    browser.wait_for("details summary").await?.click().await?;
+    browser.click("details summary").await?;
     let page = browser.client.source().await?;
     assert!(
         !page.contains(password) && !page.contains(encoded),
         "a secret value is on the page before it was revealed"
     );
 
-    browser
-        .wait_for("[data-testid=reveal-secret]")
-        .await?
-        .click()
-        .await?;
+    browser.click("[data-testid=reveal-secret]").await?;
     let data = browser.text_of("[data-testid=secret-data]").await?;
     assert!(data.contains(password) && data.contains("app"), "{data}");
     let yaml = browser.text_of("[data-testid=object-yaml]").await?;
     assert!(yaml.contains(encoded), "{yaml}");
-    let errors = browser.console_errors().await?;
-    assert!(errors.is_empty(), "console errors: {errors:?}");
+    browser.assert_no_console_errors().await?;
     stack.kubectl_ok(&["delete", "secret", &name, "-n", "team-a"])?;
     browser.close().await
 }
@@ -80,12 +72,12 @@ async fn names_and_annotations_are_text_and_every_control_has_a_name() -> anyhow
         "team-a",
         &format!("note={markup}"),
     ])?;
-    let browser = Browser::logged_in(
-        stack.description(),
-        Role::Admin,
-        &format!("/ns/team-a/core/v1/configmaps/{name}"),
-    )
-    .await?;
+    let browser = stack
+        .browser(
+            Role::Admin,
+            &format!("/ns/team-a/core/v1/configmaps/{name}"),
+        )
+        .await?;
     browser
         .wait_for("[data-testid=object-actions] [data-testid=delete]")
         .await?;
@@ -154,7 +146,6 @@ async fn names_and_annotations_are_text_and_every_control_has_a_name() -> anyhow
     assert!(after == json!("dark") || after == json!("light"));
 
     stack.kubectl_ok(&["delete", "configmap", &name, "-n", "team-a"])?;
-    let errors = browser.console_errors().await?;
-    assert!(errors.is_empty(), "console errors: {errors:?}");
+    browser.assert_no_console_errors().await?;
     browser.close().await
 }

@@ -19,11 +19,7 @@ async fn apply_yaml(browser: &Browser, text: &str) -> anyhow::Result<()> {
             vec![serde_json::to_value(&editor)?, json!(text)],
         )
         .await?;
-    browser
-        .wait_for("[data-testid=editor-apply]")
-        .await?
-        .click()
-        .await?;
+    browser.click("[data-testid=editor-apply]").await?;
     Ok(())
 }
 
@@ -52,22 +48,15 @@ fn greeting(stack: &TestStack, name: &str) -> anyhow::Result<String> {
 #[tokio::test]
 async fn admin_creates_edits_and_deletes_a_configmap_from_yaml() -> anyhow::Result<()> {
     let stack = TestStack::get().await?;
-    let browser = Browser::logged_in(
-        stack.description(),
-        Role::Admin,
-        "/ns/team-a/core/v1/configmaps",
-    )
-    .await?;
+    let browser = stack
+        .browser(Role::Admin, "/ns/team-a/core/v1/configmaps")
+        .await?;
     browser.list_is_live().await?;
     assert!(
         browser.row_shown("frontend-settings").await?,
         "the demo ConfigMap is listed"
     );
-    browser
-        .wait_for("[data-testid=create]")
-        .await?
-        .click()
-        .await?;
+    browser.click("[data-testid=create]").await?;
 
     // Invalid YAML: the error names the line, and the text stays.
     let broken = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  labels: [unclosed\n";
@@ -165,11 +154,7 @@ async fn admin_creates_edits_and_deletes_a_configmap_from_yaml() -> anyhow::Resu
 
     // Delete, confirmed: back on the list, and gone from the cluster.
     browser.click_button("Delete").await?;
-    browser
-        .wait_for("[data-testid=confirm-delete-button]")
-        .await?
-        .click()
-        .await?;
+    browser.click("[data-testid=confirm-delete-button]").await?;
     browser.list_is_live().await?;
     devstack::poll::until("the row to go", Duration::from_secs(10), || async {
         Ok(!browser.row_shown(&name).await?)
@@ -207,12 +192,12 @@ async fn admin_scales_a_deployment_and_sees_the_change() -> anyhow::Result<()> {
         "--image=nginx:1.27",
         "--replicas=1",
     ])?;
-    let browser = Browser::logged_in(
-        stack.description(),
-        Role::Admin,
-        &format!("/ns/team-a/apps/v1/deployments/{name}"),
-    )
-    .await?;
+    let browser = stack
+        .browser(
+            Role::Admin,
+            &format!("/ns/team-a/apps/v1/deployments/{name}"),
+        )
+        .await?;
     let replicas = browser.wait_for("[data-testid=replicas]").await?;
     replicas.clear().await?;
     replicas.send_keys("3").await?;

@@ -5,18 +5,15 @@
 use std::time::{Duration, Instant};
 
 use devstack::Role;
-use e2e::{TestStack, browser::Browser};
+use e2e::TestStack;
 use fantoccini::Locator;
 
 #[tokio::test]
 async fn viewer_lists_a_kind_across_all_namespaces_with_its_wide_columns() -> anyhow::Result<()> {
     let stack = TestStack::get().await?;
-    let browser = Browser::logged_in(
-        stack.description(),
-        Role::Viewer,
-        "/ns/team-a/apps/v1/deployments",
-    )
-    .await?;
+    let browser = stack
+        .browser(Role::Viewer, "/ns/team-a/apps/v1/deployments")
+        .await?;
     browser.list_is_live().await?;
     assert!(
         !browser.row_shown("billing").await?,
@@ -64,11 +61,7 @@ async fn viewer_lists_a_kind_across_all_namespaces_with_its_wide_columns() -> an
     );
 
     // kubectl's -o wide columns, from the same Table.
-    browser
-        .wait_for("[data-testid=wide-columns]")
-        .await?
-        .click()
-        .await?;
+    browser.click("[data-testid=wide-columns]").await?;
     browser
         .wait_for_locator(Locator::XPath("//th//button[normalize-space(.)='Images']"))
         .await?;
@@ -97,28 +90,22 @@ async fn viewer_lists_a_kind_across_all_namespaces_with_its_wide_columns() -> an
 
     // A row leads to its object in its own namespace.
     browser
-        .wait_for("[data-testid=resource-row][data-name='billing'] a")
-        .await?
-        .click()
+        .click("[data-testid=resource-row][data-name='billing'] a")
         .await?;
     browser.wait_for("[data-testid=object-spec]").await?;
     let url = browser.client.current_url().await?;
     assert_eq!(url.path(), "/ns/team-b/apps/v1/deployments/billing");
 
-    let errors = browser.console_errors().await?;
-    assert!(errors.is_empty(), "console errors: {errors:?}");
+    browser.assert_no_console_errors().await?;
     browser.close().await
 }
 
 #[tokio::test]
 async fn custom_resources_are_in_the_sidebar_with_their_printer_columns() -> anyhow::Result<()> {
     let stack = TestStack::get().await?;
-    let browser = Browser::logged_in(
-        stack.description(),
-        Role::Admin,
-        "/ns/team-a/demo.kube-console.io/v1/databases",
-    )
-    .await?;
+    let browser = stack
+        .browser(Role::Admin, "/ns/team-a/demo.kube-console.io/v1/databases")
+        .await?;
     browser.list_is_live().await?;
     let row = browser
         .text_of("[data-testid=resource-row][data-name=orders]")
@@ -152,12 +139,9 @@ async fn a_list_longer_than_a_page_arrives_whole_and_scrolls_to_its_end() -> any
     stack.kubectl_ok(&["apply", "-f", &file.to_string_lossy()])?;
     std::fs::remove_file(&file)?;
 
-    let browser = Browser::logged_in(
-        stack.description(),
-        Role::Admin,
-        &format!("/ns/{namespace}/core/v1/configmaps"),
-    )
-    .await?;
+    let browser = stack
+        .browser(Role::Admin, &format!("/ns/{namespace}/core/v1/configmaps"))
+        .await?;
     browser.list_is_live().await?;
     browser
         .wait_for("[data-testid=list-filter]")
@@ -188,12 +172,9 @@ async fn a_list_longer_than_a_page_arrives_whole_and_scrolls_to_its_end() -> any
 async fn kubectl_changes_show_in_the_open_list_and_detail_page() -> anyhow::Result<()> {
     let stack = TestStack::get().await?;
     let name = e2e::unique("e2e-live");
-    let browser = Browser::logged_in(
-        stack.description(),
-        Role::Admin,
-        "/ns/team-a/core/v1/configmaps",
-    )
-    .await?;
+    let browser = stack
+        .browser(Role::Admin, "/ns/team-a/core/v1/configmaps")
+        .await?;
     browser.list_is_live().await?;
 
     stack.kubectl_ok(&[
@@ -258,7 +239,6 @@ async fn kubectl_changes_show_in_the_open_list_and_detail_page() -> anyhow::Resu
         || browser.exists("[data-testid=object-missing]"),
     )
     .await?;
-    let errors = browser.console_errors().await?;
-    assert!(errors.is_empty(), "console errors: {errors:?}");
+    browser.assert_no_console_errors().await?;
     browser.close().await
 }

@@ -3,18 +3,15 @@
 //! of a view asked for in one request.
 
 use devstack::Role;
-use e2e::{TestStack, browser::Browser};
+use e2e::TestStack;
 use fantoccini::Locator;
 
 #[tokio::test]
 async fn viewer_sees_lists_but_no_controls_and_learns_why() -> anyhow::Result<()> {
     let stack = TestStack::get().await?;
-    let browser = Browser::logged_in(
-        stack.description(),
-        Role::Viewer,
-        "/ns/team-a/core/v1/configmaps",
-    )
-    .await?;
+    let browser = stack
+        .browser(Role::Viewer, "/ns/team-a/core/v1/configmaps")
+        .await?;
     browser.list_is_live().await?;
     assert!(browser.row_shown("frontend-settings").await?);
     // The permission answer has arrived once the explanation is there.
@@ -65,20 +62,16 @@ async fn viewer_sees_lists_but_no_controls_and_learns_why() -> anyhow::Result<()
         "{sidebar}"
     );
 
-    let errors = browser.console_errors().await?;
-    assert!(errors.is_empty(), "console errors: {errors:?}");
+    browser.assert_no_console_errors().await?;
     browser.close().await
 }
 
 #[tokio::test]
 async fn developer_has_edit_controls_only_in_team_a() -> anyhow::Result<()> {
     let stack = TestStack::get().await?;
-    let browser = Browser::logged_in(
-        stack.description(),
-        Role::Developer,
-        "/ns/team-a/core/v1/configmaps",
-    )
-    .await?;
+    let browser = stack
+        .browser(Role::Developer, "/ns/team-a/core/v1/configmaps")
+        .await?;
     browser.list_is_live().await?;
     browser.wait_for("[data-testid=create]").await?;
     browser.open("/ns/team-a/apps/v1/deployments/web").await?;
@@ -109,12 +102,9 @@ async fn developer_has_edit_controls_only_in_team_a() -> anyhow::Result<()> {
 #[tokio::test]
 async fn one_view_asks_for_permissions_in_one_request() -> anyhow::Result<()> {
     let stack = TestStack::get().await?;
-    let browser = Browser::logged_in(
-        stack.description(),
-        Role::Developer,
-        "/ns/team-a/core/v1/configmaps",
-    )
-    .await?;
+    let browser = stack
+        .browser(Role::Developer, "/ns/team-a/core/v1/configmaps")
+        .await?;
     browser.list_is_live().await?;
     browser.wait_for("[data-testid=create]").await?;
     browser.wait_for("nav.sidebar ul.kinds").await?;

@@ -60,9 +60,7 @@ async fn a_dex_outage_logs_nobody_out_and_a_new_login_says_dex_is_unreachable() 
 
     // Lists go on loading: another kind, through the sidebar, without Dex.
     browser
-        .wait_for("nav.sidebar a[href='/ns/team-a/apps/v1/deployments']")
-        .await?
-        .click()
+        .click("nav.sidebar a[href='/ns/team-a/apps/v1/deployments']")
         .await?;
     browser.list_is_live().await?;
     assert_eq!(

@@ -45,9 +45,7 @@ fn kubectl_lists_configmaps(kubeconfig: &Path) -> anyhow::Result<()> {
 /// Follows a sidebar link (no page load) and waits for its list to be complete and live.
 async fn open_list(browser: &Browser, kind: &str) -> anyhow::Result<()> {
     browser
-        .wait_for(&format!("nav.sidebar a[href='/ns/team-a/core/v1/{kind}']"))
-        .await?
-        .click()
+        .click(&format!("nav.sidebar a[href='/ns/team-a/core/v1/{kind}']"))
         .await?;
     let title = format!("{kind} in team-a");
     let deadline = Instant::now() + Duration::from_secs(30);

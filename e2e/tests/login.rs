@@ -65,11 +65,7 @@ async fn two_users_log_in_keep_their_session_and_log_out_in_every_tab() -> anyho
         browser.wait_for("[data-testid=current-user]").await?;
 
         // Logging out in one tab logs out every tab.
-        browser
-            .wait_for("[data-testid=log-out]")
-            .await?
-            .click()
-            .await?;
+        browser.click("[data-testid=log-out]").await?;
         browser.wait_for("[data-testid=logged-out]").await?;
         browser.client.switch_to_window(first_tab).await?;
         browser.wait_for("[data-testid=logged-out]").await?;

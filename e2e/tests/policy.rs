@@ -5,12 +5,12 @@
 use std::time::Duration;
 
 use devstack::Role;
-use e2e::{TestStack, browser::Browser};
+use e2e::TestStack;
 
 #[tokio::test]
 async fn a_policy_violation_fails_the_test_that_caused_it() -> anyhow::Result<()> {
     let stack = TestStack::get().await?;
-    let browser = Browser::logged_in(stack.description(), Role::Viewer, "/").await?;
+    let browser = stack.browser(Role::Viewer, "/").await?;
     browser.wait_for("[data-testid=current-user]").await?;
     let before = browser.policy_violations().await?;
     assert!(before.is_empty(), "the app itself: {before:#?}");
