@@ -192,6 +192,11 @@ impl Browser {
         Ok(self.wait_for(css).await?.text().await?)
     }
 
+    /// Whether the text of the element that matches `css` (once it is there) contains `text`.
+    pub async fn shows(&self, css: &str, text: &str) -> anyhow::Result<bool> {
+        Ok(self.text_of(css).await?.contains(text))
+    }
+
     /// Goes to `path` of the console.
     pub async fn open(&self, path: &str) -> anyhow::Result<()> {
         self.client

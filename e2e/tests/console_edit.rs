@@ -115,8 +115,8 @@ async fn admin_creates_edits_and_deletes_a_configmap_from_yaml() -> anyhow::Resu
     assert!(errors.contains("Conflict"), "{errors}");
     assert_eq!(editor_text(&browser).await?, stale);
     browser.click_button("Cancel").await?;
-    devstack::poll::until("the label on the page", Duration::from_secs(10), || async {
-        Ok(browser.text_of("main").await?.contains("changed-by"))
+    devstack::poll::until("the label on the page", Duration::from_secs(10), || {
+        browser.shows("main", "changed-by")
     })
     .await?;
     browser.click_button("Edit YAML").await?;
@@ -140,9 +140,8 @@ async fn admin_creates_edits_and_deletes_a_configmap_from_yaml() -> anyhow::Resu
         || async {
             Ok(!browser.exists("[data-testid=yaml-editor]").await?
                 && browser
-                    .text_of("[data-testid=object-spec]")
-                    .await?
-                    .contains("bonjour"))
+                    .shows("[data-testid=object-spec]", "bonjour")
+                    .await?)
         },
     )
     .await;
@@ -222,12 +221,7 @@ async fn admin_scales_a_deployment_and_sees_the_change() -> anyhow::Result<()> {
     devstack::poll::until(
         "the page to show 3 replicas",
         Duration::from_secs(10),
-        || async {
-            Ok(browser
-                .text_of("[data-testid=object-spec]")
-                .await?
-                .contains("replicas: 3"))
-        },
+        || browser.shows("[data-testid=object-spec]", "replicas: 3"),
     )
     .await?;
     stack.kubectl_ok(&[

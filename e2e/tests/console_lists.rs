@@ -216,12 +216,7 @@ async fn kubectl_changes_show_in_the_open_list_and_detail_page() -> anyhow::Resu
     devstack::poll::until(
         "the patched data on the detail page",
         Duration::from_secs(30),
-        || async {
-            Ok(browser
-                .text_of("[data-testid=object-spec]")
-                .await?
-                .contains("two"))
-        },
+        || browser.shows("[data-testid=object-spec]", "two"),
     )
     .await?;
     let detail_latency = patched.elapsed();
