@@ -50,6 +50,17 @@ impl TestStack {
         browser::Browser::logged_in(self.description(), role, path).await
     }
 
+    /// `browser` on the resource list at `path`, once the list is complete and watching.
+    pub async fn browser_on_list(
+        &self,
+        role: Role,
+        path: &str,
+    ) -> anyhow::Result<browser::Browser> {
+        let browser = self.browser(role, path).await?;
+        browser.list_is_live().await?;
+        Ok(browser)
+    }
+
     /// The real kubectl with the admin kubeconfig; returns its output whatever the exit code.
     pub fn kubectl_admin(&self, args: &[&str]) -> anyhow::Result<Output> {
         kubectl_admin(self.description(), args)

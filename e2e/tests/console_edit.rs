@@ -49,9 +49,8 @@ fn greeting(stack: &TestStack, name: &str) -> anyhow::Result<String> {
 async fn admin_creates_edits_and_deletes_a_configmap_from_yaml() -> anyhow::Result<()> {
     let stack = TestStack::get().await?;
     let browser = stack
-        .browser(Role::Admin, "/ns/team-a/core/v1/configmaps")
+        .browser_on_list(Role::Admin, "/ns/team-a/core/v1/configmaps")
         .await?;
-    browser.list_is_live().await?;
     assert!(
         browser.row_shown("frontend-settings").await?,
         "the demo ConfigMap is listed"

@@ -12,9 +12,8 @@ use fantoccini::Locator;
 async fn viewer_lists_a_kind_across_all_namespaces_with_its_wide_columns() -> anyhow::Result<()> {
     let stack = TestStack::get().await?;
     let browser = stack
-        .browser(Role::Viewer, "/ns/team-a/apps/v1/deployments")
+        .browser_on_list(Role::Viewer, "/ns/team-a/apps/v1/deployments")
         .await?;
-    browser.list_is_live().await?;
     assert!(
         !browser.row_shown("billing").await?,
         "team-b's is not in team-a"
@@ -104,9 +103,8 @@ async fn viewer_lists_a_kind_across_all_namespaces_with_its_wide_columns() -> an
 async fn custom_resources_are_in_the_sidebar_with_their_printer_columns() -> anyhow::Result<()> {
     let stack = TestStack::get().await?;
     let browser = stack
-        .browser(Role::Admin, "/ns/team-a/demo.kube-console.io/v1/databases")
+        .browser_on_list(Role::Admin, "/ns/team-a/demo.kube-console.io/v1/databases")
         .await?;
-    browser.list_is_live().await?;
     let row = browser
         .text_of("[data-testid=resource-row][data-name=orders]")
         .await?;
@@ -140,9 +138,8 @@ async fn a_list_longer_than_a_page_arrives_whole_and_scrolls_to_its_end() -> any
     std::fs::remove_file(&file)?;
 
     let browser = stack
-        .browser(Role::Admin, &format!("/ns/{namespace}/core/v1/configmaps"))
+        .browser_on_list(Role::Admin, &format!("/ns/{namespace}/core/v1/configmaps"))
         .await?;
-    browser.list_is_live().await?;
     browser
         .wait_for("[data-testid=list-filter]")
         .await?
@@ -173,9 +170,8 @@ async fn kubectl_changes_show_in_the_open_list_and_detail_page() -> anyhow::Resu
     let stack = TestStack::get().await?;
     let name = e2e::unique("e2e-live");
     let browser = stack
-        .browser(Role::Admin, "/ns/team-a/core/v1/configmaps")
+        .browser_on_list(Role::Admin, "/ns/team-a/core/v1/configmaps")
         .await?;
-    browser.list_is_live().await?;
 
     stack.kubectl_ok(&[
         "create",

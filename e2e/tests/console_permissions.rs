@@ -3,16 +3,24 @@
 //! of a view asked for in one request.
 
 use devstack::Role;
-use e2e::TestStack;
+use e2e::{TestStack, browser::Browser};
 use fantoccini::Locator;
+
+/// The developer on team-a's ConfigMaps, once the list is live and offers Create.
+async fn developer_offered_create_in_team_a(stack: &TestStack) -> anyhow::Result<Browser> {
+    let browser = stack
+        .browser_on_list(Role::Developer, "/ns/team-a/core/v1/configmaps")
+        .await?;
+    browser.wait_for("[data-testid=create]").await?;
+    Ok(browser)
+}
 
 #[tokio::test]
 async fn viewer_sees_lists_but_no_controls_and_learns_why() -> anyhow::Result<()> {
     let stack = TestStack::get().await?;
     let browser = stack
-        .browser(Role::Viewer, "/ns/team-a/core/v1/configmaps")
+        .browser_on_list(Role::Viewer, "/ns/team-a/core/v1/configmaps")
         .await?;
-    browser.list_is_live().await?;
     assert!(browser.row_shown("frontend-settings").await?);
     // The permission answer has arrived once the explanation is there.
     let why = browser.wait_for("[data-testid=why-hidden]").await?;
@@ -69,11 +77,7 @@ async fn viewer_sees_lists_but_no_controls_and_learns_why() -> anyhow::Result<()
 #[tokio::test]
 async fn developer_has_edit_controls_only_in_team_a() -> anyhow::Result<()> {
     let stack = TestStack::get().await?;
-    let browser = stack
-        .browser(Role::Developer, "/ns/team-a/core/v1/configmaps")
-        .await?;
-    browser.list_is_live().await?;
-    browser.wait_for("[data-testid=create]").await?;
+    let browser = developer_offered_create_in_team_a(&stack).await?;
     browser.open("/ns/team-a/apps/v1/deployments/web").await?;
     browser.wait_for("[data-testid=scale]").await?;
     browser.wait_for("[data-testid=edit]").await?;
@@ -102,11 +106,7 @@ async fn developer_has_edit_controls_only_in_team_a() -> anyhow::Result<()> {
 #[tokio::test]
 async fn one_view_asks_for_permissions_in_one_request() -> anyhow::Result<()> {
     let stack = TestStack::get().await?;
-    let browser = stack
-        .browser(Role::Developer, "/ns/team-a/core/v1/configmaps")
-        .await?;
-    browser.list_is_live().await?;
-    browser.wait_for("[data-testid=create]").await?;
+    let browser = developer_offered_create_in_team_a(&stack).await?;
     browser.wait_for("nav.sidebar ul.kinds").await?;
     // Resource Timing lists every request the page made.
     let count = |script: &'static str| {
