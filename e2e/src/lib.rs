@@ -61,6 +61,24 @@ impl TestStack {
         Ok(browser)
     }
 
+    /// Creates the ConfigMap `name` in `namespace` holding `key=value`, with kubectl as the admin.
+    pub fn create_configmap(
+        &self,
+        namespace: &str,
+        name: &str,
+        key_value: &str,
+    ) -> anyhow::Result<()> {
+        self.kubectl_ok(&[
+            "create",
+            "configmap",
+            name,
+            "-n",
+            namespace,
+            &format!("--from-literal={key_value}"),
+        ])
+        .map(drop)
+    }
+
     /// The real kubectl with the admin kubeconfig; returns its output whatever the exit code.
     pub fn kubectl_admin(&self, args: &[&str]) -> anyhow::Result<Output> {
         kubectl_admin(self.description(), args)

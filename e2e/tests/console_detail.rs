@@ -55,14 +55,7 @@ async fn secret_values_stay_hidden_until_revealed() -> anyhow::Result<()> {
 async fn names_and_annotations_are_text_and_every_control_has_a_name() -> anyhow::Result<()> {
     let stack = TestStack::get().await?;
     let name = e2e::unique("e2e-markup");
-    stack.kubectl_ok(&[
-        "create",
-        "configmap",
-        &name,
-        "-n",
-        "team-a",
-        "--from-literal=k=<b>v</b>",
-    ])?;
+    stack.create_configmap("team-a", &name, "k=<b>v</b>")?;
     let markup = "<img src=x onerror=window.__pwned=1><script>window.__pwned=2</script>";
     stack.kubectl_ok(&[
         "annotate",

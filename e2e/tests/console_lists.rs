@@ -173,14 +173,7 @@ async fn kubectl_changes_show_in_the_open_list_and_detail_page() -> anyhow::Resu
         .browser_on_list(Role::Admin, "/ns/team-a/core/v1/configmaps")
         .await?;
 
-    stack.kubectl_ok(&[
-        "create",
-        "configmap",
-        &name,
-        "-n",
-        "team-a",
-        "--from-literal=step=one",
-    ])?;
+    stack.create_configmap("team-a", &name, "step=one")?;
     let created = Instant::now();
     // The polls wait longer than the limit asserted below, so that a slow change fails there.
     devstack::poll::until("the kubectl-created row", Duration::from_secs(30), || {
