@@ -1,6 +1,8 @@
 //! The stack's components, one builder each: a component is a command line and a readiness
-//! probe. `Stack::start` (stack.rs) launches them in order; a new component is a file here that
-//! returns a [`Component`] plus a line in that sequence.
+//! probe. `Stack::start` (stack.rs) launches them in order. A new component (a kubelet, a
+//! scheduler) is a file here whose `component(&Setup, …)` returns a [`Component`], its `mod` line
+//! below, and a `launch` (and `ready`) line in that sequence; `Setup::client_kubeconfig` gives it
+//! an identity towards the kube-apiserver.
 
 pub mod apiserver;
 pub mod apiserver_proxy;
