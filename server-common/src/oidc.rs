@@ -11,11 +11,9 @@
 
 use std::{
     collections::HashMap,
-    future::Future,
     path::Path,
-    pin::Pin,
     sync::{
-        Arc, Mutex, RwLock,
+        Arc, RwLock,
         atomic::{AtomicU64, Ordering},
     },
     time::{Duration, Instant},
@@ -26,6 +24,11 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+use crate::{
+    clock::{Clock, SystemClock},
+    token_cache::{TokenHash, TtlCache},
+};
 
 /// Dex signs with RS256; nothing else is accepted, whatever a token's header says.
 pub const ALLOWED_ALGORITHMS: [Algorithm; 1] = [Algorithm::RS256];
@@ -230,25 +233,6 @@ pub enum FetchError {
 /// Called after every JWKS fetch with its reason and outcome.
 pub type FetchObserver = Arc<dyn Fn(FetchReason, Result<(), &FetchError>) + Send + Sync>;
 
-/// Time for the key cache: when keys were fetched, the cooldown, the verified-token cache.
-/// Tests inject a clock they move by hand; `SystemClock` is the real one.
-pub trait Clock: Send + Sync {
-    fn now(&self) -> Instant;
-    fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
-}
-
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Instant {
-        Instant::now()
-    }
-
-    fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
-        Box::pin(tokio::time::sleep_until(deadline.into()))
-    }
-}
-
 struct Keys {
     discovery: Discovery,
     /// The JWKS's usable keys (RSA, for signatures with RS256) by key id.
@@ -269,18 +253,26 @@ struct FetchState {
 const VERIFIED_CACHE_ENTRIES: usize = 10_000;
 const VERIFIED_CACHE_TTL: Duration = Duration::from_secs(60);
 
+#[derive(Clone)]
 struct Verified {
     claims: IdClaims,
     kid: String,
-    at: Instant,
+}
+
+/// Tokens that passed every check, so that a user's every API call does not pay for an RSA
+/// verification twice (BFF and apiserver-proxy). A changed byte is another key; expiry is checked again on every read, and that the key is still
+/// published, in keys not too old, on every hit.
+fn verified_cache(clock: Arc<dyn Clock>) -> TtlCache<TokenHash, Verified> {
+    TtlCache::new(VERIFIED_CACHE_TTL, VERIFIED_CACHE_ENTRIES)
+        .keep_if(|verified: &Verified| {
+            verified.claims.exp.saturating_add(LEEWAY_SECONDS)
+                > jsonwebtoken::get_current_timestamp()
+        })
+        .with_clock(clock)
 }
 
 pub struct OidcVerifier {
-    /// Tokens that passed every check, by SHA-256 of the whole token, so that a user's every
-    /// API call does not pay for an RSA verification twice (BFF and apiserver-proxy). A changed
-    /// byte is another key; expiry, key age and that the key is still published are checked
-    /// again on every hit.
-    verified: Mutex<HashMap<[u8; 32], Verified>>,
+    verified: TtlCache<TokenHash, Verified>,
     issuer: String,
     client_ids: Vec<String>,
     http: reqwest::Client,
@@ -299,7 +291,7 @@ impl OidcVerifier {
     /// `client_ids` are the audiences accepted, and the clients an `azp` may name.
     pub fn new(issuer: String, client_ids: Vec<String>, http: reqwest::Client) -> Self {
         OidcVerifier {
-            verified: Default::default(),
+            verified: verified_cache(Arc::new(SystemClock)),
             issuer,
             client_ids,
             http,
@@ -331,6 +323,7 @@ impl OidcVerifier {
 
     /// Another clock (tests move one by hand).
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.verified = verified_cache(clock.clone());
         self.clock = clock;
         self
     }
@@ -504,7 +497,6 @@ impl OidcVerifier {
         token: &str,
         expected_nonce: Option<&str>,
     ) -> Result<IdClaims, TokenError> {
-        use sha2::Digest;
         if token.len() > MAX_TOKEN_BYTES {
             return Err(TokenError::Malformed);
         }
@@ -513,53 +505,26 @@ impl OidcVerifier {
             return self
                 .verify_uncached(token, expected_nonce)
                 .await
-                .map(|v| v.0);
+                .map(|verified| verified.claims);
         }
-        let cache_key: [u8; 32] = sha2::Sha256::digest(token.as_bytes()).into();
-        let now = jsonwebtoken::get_current_timestamp();
-        let hit = self.verified.lock().ok().and_then(|cache| {
-            cache
-                .get(&cache_key)
-                .map(|v| (v.claims.clone(), v.kid.clone(), v.at))
-        });
-        if let Some((claims, kid, at)) = hit
-            && self.clock.now().saturating_duration_since(at) < VERIFIED_CACHE_TTL
-            && claims.exp.saturating_add(LEEWAY_SECONDS) > now
-        {
+        let key = TokenHash::of(token);
+        if let Some(hit) = self.verified.get(&key) {
             // The key must still be published, in keys not too old.
-            if self.fresh_keys()?.by_kid.contains_key(&kid) {
-                return Ok(claims);
+            if self.fresh_keys()?.by_kid.contains_key(&hit.kid) {
+                return Ok(hit.claims);
             }
         }
-        let (claims, kid) = self.verify_uncached(token, None).await?;
-        if let Ok(mut cache) = self.verified.lock() {
-            if cache.len() >= VERIFIED_CACHE_ENTRIES {
-                let clock_now = self.clock.now();
-                cache.retain(|_, v| {
-                    clock_now.saturating_duration_since(v.at) < VERIFIED_CACHE_TTL
-                        && v.claims.exp.saturating_add(LEEWAY_SECONDS) > now
-                });
-                if cache.len() >= VERIFIED_CACHE_ENTRIES {
-                    cache.clear();
-                }
-            }
-            cache.insert(
-                cache_key,
-                Verified {
-                    claims: claims.clone(),
-                    kid,
-                    at: self.clock.now(),
-                },
-            );
-        }
-        Ok(claims)
+        // Each request verifies on its own: the work worth sharing, a JWKS fetch, `key_for` shares.
+        let verified = self.verify_uncached(token, None).await?;
+        self.verified.insert(key, verified.clone());
+        Ok(verified.claims)
     }
 
     async fn verify_uncached(
         &self,
         token: &str,
         expected_nonce: Option<&str>,
-    ) -> Result<(IdClaims, String), TokenError> {
+    ) -> Result<Verified, TokenError> {
         let parsed = Parsed::new(token)?;
         // What can be refused without the key is, so that such tokens cause no JWKS fetch.
         parsed.check_unverified(&self.issuer, &self.client_ids)?;
@@ -574,7 +539,10 @@ impl OidcVerifier {
                 return Err(TokenError::NonceMismatch);
             }
         }
-        Ok((claims, parsed.kid))
+        Ok(Verified {
+            claims,
+            kid: parsed.kid,
+        })
     }
 }
 
