@@ -1,6 +1,7 @@
 //! Native code shared by the BFF and the apiserver-proxy.
 
 pub mod bearer;
+pub mod clock;
 pub mod https_client;
 pub mod metrics;
 pub mod oidc;
@@ -8,6 +9,7 @@ pub mod serve;
 #[cfg(feature = "stand-in-issuer")]
 pub mod stand_in_issuer;
 pub mod tls;
+pub mod token_cache;
 
 /// Logs to stderr, filtered by `RUST_LOG` (default `info`). Nothing in this project logs a token at
 /// any level; request logs carry method, path and status only.

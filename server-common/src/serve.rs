@@ -13,14 +13,15 @@
 //!   a stream that ended and watches again) and upgraded connections are shut down; the server
 //!   returns when all that is done, or at `grace` after the signal, whichever comes first.
 
+mod bodies;
+mod lifecycle;
+mod upgraded;
+
 use std::{
-    future::Future,
-    pin::Pin,
     sync::{
         Arc,
         atomic::{AtomicBool, Ordering},
     },
-    task::{Context, Poll, ready},
     time::Duration,
 };
 
@@ -30,18 +31,20 @@ use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use hyper::body::{Bytes, Frame, Incoming, SizeHint};
+use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::{
-    io::{AsyncRead, AsyncWrite, AsyncWriteExt},
-    net::TcpListener,
-    sync::{Semaphore, watch},
-    time::Instant,
-};
+use tokio::{net::TcpListener, sync::Semaphore};
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 use crate::metrics::{self, GaugeGuard};
+
+use self::bodies::{DeadlineBody, WatchBody};
+pub use self::{
+    bodies::BodyTimedOut,
+    lifecycle::{Lifecycle, Open},
+    upgraded::splice_upgraded,
+};
 
 /// How long a client may take to send its request head, and to finish the TLS handshake.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -86,130 +89,6 @@ impl Default for ServeSettings {
                 )
                     .into_response()
             },
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
-    Serving,
-    Draining,
-    Closing { give_up_at: Instant },
-}
-
-/// The process's shutdown state, shared by all its listeners; cheap to clone. `serve` puts a
-/// clone into every request's extensions, for handlers that hold connections of their own
-/// (see `splice_upgraded`).
-#[derive(Clone)]
-pub struct Lifecycle {
-    phase: Arc<watch::Sender<Phase>>,
-    /// Connections and upgraded connections still open.
-    open: Arc<watch::Sender<usize>>,
-    drain: Duration,
-    grace: Duration,
-}
-
-/// The default drain and grace; nothing starts the shutdown until `shut_down_on_signal` or
-/// `begin_shutdown` is called.
-impl Default for Lifecycle {
-    fn default() -> Self {
-        Lifecycle::new(DEFAULT_SHUTDOWN_DRAIN, DEFAULT_SHUTDOWN_GRACE)
-    }
-}
-
-/// Holds one place in `Lifecycle`'s count of open connections.
-pub struct Open(Arc<watch::Sender<usize>>);
-
-impl Drop for Open {
-    fn drop(&mut self) {
-        self.0.send_modify(|n| *n = n.saturating_sub(1));
-    }
-}
-
-impl Lifecycle {
-    /// `drain`: how long new connections are still accepted after the signal; `grace`: when,
-    /// counted from the signal, the server stops waiting for what is still open.
-    pub fn new(drain: Duration, grace: Duration) -> Lifecycle {
-        Lifecycle {
-            phase: Arc::new(watch::channel(Phase::Serving).0),
-            open: Arc::new(watch::channel(0).0),
-            drain: drain.min(grace),
-            grace,
-        }
-    }
-
-    /// Starts the shutdown on SIGTERM or Ctrl-C.
-    pub fn shut_down_on_signal(&self) {
-        let lifecycle = self.clone();
-        tokio::spawn(async move {
-            crate::shutdown_signal().await;
-            lifecycle.begin_shutdown();
-        });
-    }
-
-    /// Starts draining now and closing after the drain window.
-    pub fn begin_shutdown(&self) {
-        if *self.phase.borrow() != Phase::Serving {
-            return;
-        }
-        let give_up_at = Instant::now() + self.grace;
-        self.phase.send_replace(Phase::Draining);
-        tracing::info!(
-            drain = ?self.drain,
-            grace = ?self.grace,
-            "shutting down: draining (readyz fails, connections still accepted)"
-        );
-        let phase = self.phase.clone();
-        let drain = self.drain;
-        tokio::spawn(async move {
-            tokio::time::sleep(drain).await;
-            tracing::info!(
-                "shutting down: closing (no new connections; in-flight requests finish)"
-            );
-            phase.send_replace(Phase::Closing { give_up_at });
-        });
-    }
-
-    /// True from the signal on: readiness fails.
-    pub fn is_draining(&self) -> bool {
-        *self.phase.borrow() != Phase::Serving
-    }
-
-    /// Resolves once the drain window is over.
-    pub async fn closing(&self) {
-        let mut phase = self.phase.subscribe();
-        let _ = phase.wait_for(|p| matches!(p, Phase::Closing { .. })).await;
-    }
-
-    fn give_up_at(&self) -> Option<Instant> {
-        match *self.phase.borrow() {
-            Phase::Closing { give_up_at } => Some(give_up_at),
-            _ => None,
-        }
-    }
-
-    /// Counts a connection as open until the returned guard is dropped.
-    pub fn open(&self) -> Open {
-        self.open.send_modify(|n| *n += 1);
-        Open(self.open.clone())
-    }
-
-    /// Resolves after closing once nothing is open, or at the grace deadline.
-    async fn finished(&self) {
-        self.closing().await;
-        let Some(give_up_at) = self.give_up_at() else {
-            return;
-        };
-        let mut open = self.open.subscribe();
-        let all_closed = open.wait_for(|n| *n == 0);
-        if tokio::time::timeout_at(give_up_at, all_closed)
-            .await
-            .is_err()
-        {
-            tracing::warn!(
-                open = *self.open.borrow(),
-                "the shutdown grace period is over: connections still open are cut"
-            );
         }
     }
 }
@@ -389,109 +268,4 @@ pub fn is_watch(uri: &axum::http::Uri) -> bool {
         })
     });
     in_query || uri.path().contains("/watch/")
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("the request body did not arrive in time")]
-pub struct BodyTimedOut;
-
-/// A request body that fails at a fixed deadline, however its bytes are paced.
-struct DeadlineBody {
-    inner: Incoming,
-    deadline: Pin<Box<tokio::time::Sleep>>,
-    timed_out: Arc<AtomicBool>,
-}
-
-impl hyper::body::Body for DeadlineBody {
-    type Data = Bytes;
-    type Error = Box<dyn std::error::Error + Send + Sync>;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        if let Poll::Ready(frame) = Pin::new(&mut self.inner).poll_frame(cx) {
-            return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
-        }
-        ready!(self.deadline.as_mut().poll(cx));
-        self.timed_out.store(true, Ordering::Relaxed);
-        Poll::Ready(Some(Err(Box::new(BodyTimedOut))))
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
-    }
-}
-
-/// A watch response that ends, once the server is closing, after the event it is in the middle
-/// of: Kubernetes watch streams are one JSON object per line, so a frame ending in a newline is
-/// an event boundary. A stream that simply ends is what a client takes as "watch again".
-struct WatchBody {
-    inner: Body,
-    closing: Pin<Box<dyn Future<Output = ()> + Send>>,
-    at_event_boundary: bool,
-    _active: GaugeGuard,
-}
-
-impl hyper::body::Body for WatchBody {
-    type Data = Bytes;
-    type Error = axum::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        if self.at_event_boundary && self.closing.as_mut().poll(cx).is_ready() {
-            return Poll::Ready(None);
-        }
-        let frame = ready!(Pin::new(&mut self.inner).poll_frame(cx));
-        if let Some(Ok(frame)) = &frame
-            && let Some(data) = frame.data_ref()
-            && let Some(last) = data.last()
-        {
-            self.at_event_boundary = *last == b'\n';
-        }
-        Poll::Ready(frame)
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
-    }
-}
-
-/// Copies between the two sides of an upgraded connection (exec, attach, port-forward) until
-/// either ends, or until the server is closing: then both are shut down (TLS close_notify and
-/// FIN), so that the client sees the stream end rather than a reset. `lifecycle` is the one
-/// `serve` put into the request's extensions.
-pub async fn splice_upgraded<A, B>(mut client: A, mut upstream: B, lifecycle: Option<Lifecycle>)
-where
-    A: AsyncRead + AsyncWrite + Unpin,
-    B: AsyncRead + AsyncWrite + Unpin,
-{
-    let _active = GaugeGuard::new(&metrics::global().upgrades_active);
-    let _open = lifecycle.as_ref().map(Lifecycle::open);
-    let closing = async {
-        match &lifecycle {
-            Some(lifecycle) => lifecycle.closing().await,
-            None => std::future::pending().await,
-        }
-    };
-    let closed_by_server = {
-        let copy = tokio::io::copy_bidirectional(&mut client, &mut upstream);
-        tokio::select! {
-            _ = copy => false,
-            () = closing => true,
-        }
-    };
-    if closed_by_server {
-        let _ = tokio::time::timeout(Duration::from_secs(1), async {
-            let _ = client.shutdown().await;
-            let _ = upstream.shutdown().await;
-        })
-        .await;
-    }
 }

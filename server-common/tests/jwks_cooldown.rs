@@ -13,8 +13,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use server_common::oidc::{
-    Clock, FetchReason, MAX_KEY_AGE, OidcVerifier, REFETCH_COOLDOWN, TokenError,
+use server_common::{
+    clock::Clock,
+    oidc::{FetchReason, MAX_KEY_AGE, OidcVerifier, REFETCH_COOLDOWN, TokenError},
 };
 use support::{FakeIssuer, KEY_A, KEY_B, PEM_A, PEM_B, jwk, start_fake_issuer};
 use tokio::sync::watch;

@@ -1,10 +1,6 @@
 //! `/auth/*`: the login round trip, the hand-off of the session to the app, renewal and logout.
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex},
-    time::{Duration, Instant},
-};
+use std::{sync::Mutex, time::Duration};
 
 use axum::{
     Json, Router,
@@ -24,7 +20,7 @@ use oauth2::{
     },
 };
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use server_common::token_cache::{TokenHash, TtlCache};
 use shared::{ApiError, ErrorCode, SessionToken, TokenHandoff};
 
 use super::return_to;
@@ -68,8 +64,17 @@ type OidcClient = oauth2::Client<
     EndpointSet,
 >;
 
-/// One refresh exchange, shared by every request that presents the same refresh token meanwhile.
-pub type SharedRefresh = Arc<tokio::sync::OnceCell<Result<Refreshed, RenewalFailure>>>;
+/// Results of recent refreshes by hash of the refresh token used, so that tabs renewing at once
+/// share one exchange instead of spending the same rotating token twice. A success is shared for
+/// 30 s; a failure only with the requests that waited for it.
+pub struct RecentRefreshes(TtlCache<TokenHash, Result<Refreshed, RenewalFailure>>);
+
+impl Default for RecentRefreshes {
+    fn default() -> Self {
+        let memory = TtlCache::new(Duration::from_secs(30), 10_000).keep_if(Result::is_ok);
+        RecentRefreshes(memory)
+    }
+}
 
 /// Settings of the login that do not change per request.
 pub struct LoginSettings {
@@ -77,16 +82,13 @@ pub struct LoginSettings {
     pub client_secret: Option<String>,
     pub redirect_uri: String,
     pub http: reqwest::Client,
-    /// Results of recent refreshes by hash of the refresh token used, so that tabs renewing at
-    /// once share one exchange instead of spending the same rotating token twice.
-    pub recent_refreshes: Mutex<HashMap<[u8; 32], SharedRefresh>>,
+    pub recent_refreshes: RecentRefreshes,
 }
 
 #[derive(Clone, Debug)]
 pub struct Refreshed {
     id_token: String,
     refresh_token: Option<String>,
-    at: Instant,
 }
 
 /// What the login cookie holds between `/auth/login` and `/auth/callback`.
@@ -584,20 +586,12 @@ async fn renew(
         .and_then(|sealed| state.cookie_key.open(REFRESH_COOKIE, sealed).ok())
         .ok_or(RenewalFailure::Ended)?;
     let refresh_token = session.refresh_token;
-    let key: [u8; 32] = Sha256::digest(refresh_token.as_bytes()).into();
-    let cell = {
-        let Ok(mut recent) = state.login.recent_refreshes.lock() else {
-            return Err(RenewalFailure::Unavailable);
-        };
-        recent.retain(|_, cell| {
-            cell.get().is_none_or(|r| {
-                r.as_ref()
-                    .is_ok_and(|r| r.at.elapsed() < Duration::from_secs(30))
-            })
-        });
-        recent.entry(key).or_default().clone()
-    };
-    let result = cell
+    let shared = state
+        .login
+        .recent_refreshes
+        .0
+        .slot(TokenHash::of(&refresh_token));
+    let result = shared
         .get_or_init(|| exchange_refresh_token(state.clone(), refresh_token))
         .await
         .clone();
@@ -673,7 +667,6 @@ async fn exchange_refresh_token(
         Ok(tokens) => Ok(Refreshed {
             id_token: tokens.extra_fields().id_token.clone(),
             refresh_token: tokens.refresh_token().map(|t| t.secret().clone()),
-            at: Instant::now(),
         }),
         Err(err) => {
             let error = match &err {
