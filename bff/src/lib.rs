@@ -136,6 +136,8 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
         // Layer order: each `layer` wraps what is above it, so the last one runs first.
         // `Router::layer` wraps every route, after routing: `MatchedPath` is there to be read.
+        // Around all of them, `server_common::serve` bounds the body's time and counts requests
+        // by route; within, the API proxy's routes have their body limit as a route layer.
         //
         // Tracing, inside the headers so that its span covers the handler and nothing else.
         .layer(axum::middleware::from_fn(
