@@ -36,39 +36,25 @@ pub async fn trace_request(request: Request, next: Next) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
+    use std::sync::Arc;
 
     use axum::{Router, body::Body, http::Request, routing::get};
     use tower::ServiceExt;
 
     use super::*;
 
-    /// What the subscriber writes, kept for the test to read.
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Captured {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            if let Ok(mut captured) = self.0.lock() {
-                captured.extend_from_slice(bytes);
-            }
-            Ok(bytes.len())
-        }
-
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
     #[tokio::test]
     async fn the_span_names_the_matched_route_and_never_the_path_or_query() {
-        let captured = Captured::default();
-        let writer = captured.clone();
+        // The log goes to a file of this test's own (`&File` writes, so `Arc<File>` makes
+        // writers), read back once the request is answered.
+        let path = std::env::temp_dir().join(format!("bff-request-trace-{}", std::process::id()));
+        let file = Arc::new(std::fs::File::create(&path).expect("log file"));
         let subscriber = tracing_subscriber::fmt()
-            .with_writer(move || writer.clone())
+            .with_writer(file)
             .with_max_level(tracing::Level::DEBUG)
             .with_ansi(false)
             .finish();
+        // The test runtime has one thread: the middleware logs through this subscriber.
         let _default = tracing::subscriber::set_default(subscriber);
         let app = Router::new()
             .route(
@@ -87,7 +73,8 @@ mod tests {
             .await
             .expect("response");
         assert!(response.status().is_success());
-        let log = String::from_utf8(captured.0.lock().expect("log").clone()).expect("utf-8");
+        let log = std::fs::read_to_string(&path).expect("log");
+        let _ = std::fs::remove_file(&path);
         assert!(log.contains("route=/things/{name}"), "{log}");
         assert!(log.contains("inside the handler"), "{log}");
         assert!(log.contains("status=200"), "{log}");

@@ -78,6 +78,18 @@ pub fn state(dist: &std::path::Path) -> AppState {
     }
 }
 
+/// `state` trusting the issuer at `issuer_url`, whose keys are loaded.
+pub async fn trusting(mut state: AppState, issuer_url: &str) -> AppState {
+    let verifier = OidcVerifier::new(
+        issuer_url.into(),
+        vec!["kube-console".into()],
+        bff::oidc::http_client(None).expect("client"),
+    );
+    verifier.load().await.expect("load");
+    state.oidc = Arc::new(verifier);
+    state
+}
+
 /// A response's whole body.
 pub async fn body(response: axum::response::Response) -> Vec<u8> {
     response
@@ -115,13 +127,6 @@ pub fn location(response: &axum::response::Response) -> String {
 /// check; the Kubernetes API stays unreachable.
 pub async fn signed_in(dist: &std::path::Path) -> (AppState, String) {
     let issuer = StandInIssuer::start().await;
-    let mut state = state(dist);
-    let verifier = OidcVerifier::new(
-        issuer.url.clone(),
-        vec!["kube-console".into()],
-        bff::oidc::http_client(None).expect("client"),
-    );
-    verifier.load().await.expect("load");
-    state.oidc = Arc::new(verifier);
+    let state = trusting(state(dist), &issuer.url).await;
     (state, issuer.token("developer@example.com"))
 }
