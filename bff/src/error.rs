@@ -20,6 +20,10 @@ pub enum AppError {
     /// The message is for the person who sent the request: it names what in it is wrong.
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// A request refused for what it is (its path, method, headers or body): the shared error
+    /// as is, answered with the status its code stands for.
+    #[error("refused: {}", .0.message)]
+    Refused(ApiError),
     /// The user has as much work in flight as one user may; the message says what to do.
     #[error("too many requests: {0}")]
     TooManyRequests(String),
@@ -32,6 +36,13 @@ pub enum AppError {
     Upstream(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    /// A request refused with the shared error of `code` and `message`.
+    pub fn refused(code: ErrorCode, message: impl Into<String>) -> Self {
+        AppError::Refused(ApiError::new(code, message))
+    }
 }
 
 impl IntoResponse for AppError {
@@ -50,6 +61,7 @@ impl IntoResponse for AppError {
                 "The console is starting: its identity provider is not reachable yet.",
             ),
             AppError::BadRequest(message) => ApiError::new(ErrorCode::BadRequest, message.clone()),
+            AppError::Refused(error) => error.clone(),
             AppError::TooManyRequests(message) => {
                 ApiError::new(ErrorCode::TooManyRequests, message.clone())
             }

@@ -1,7 +1,7 @@
 //! The console's backend-for-frontend. `app` builds the whole router so that tests can drive it
 //! with `oneshot`, without sockets.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use anyhow::Context;
 use axum::{Router, extract::FromRef};
@@ -13,6 +13,7 @@ pub mod middleware;
 pub mod oidc;
 pub mod permissions_cache;
 pub mod routes;
+pub mod upstream;
 
 use config::Config;
 use shared::ConsoleConfig;
@@ -22,7 +23,10 @@ pub struct AppState {
     pub oidc: Arc<oidc::OidcVerifier>,
     pub login: Arc<auth::routes::LoginSettings>,
     pub cookie_key: Arc<auth::sealed_cookie::CookieKey>,
-    pub kube: Arc<routes::kube_proxy::KubeProxy>,
+    /// The apiserver-proxy, for the API proxy and the permission reviews alike.
+    pub upstream: Arc<upstream::Upstream>,
+    /// How long an `/api/k8s` request body may take to arrive; `REQUEST_BODY_TIMEOUT` but in tests.
+    pub api_body_timeout: Duration,
     pub console_config: Arc<ConsoleConfig>,
     pub spa: Arc<routes::spa::Spa>,
     pub permissions: Arc<routes::permissions::PermissionSettings>,
@@ -62,10 +66,11 @@ impl AppState {
                 recent_refreshes: Default::default(),
             }),
             cookie_key: Arc::new(cookie_key),
-            kube: Arc::new(routes::kube_proxy::KubeProxy::new(
-                config.apiserver_proxy_url.trim_end_matches('/').to_string(),
-                routes::kube_proxy::upstream_client(&config.apiserver_proxy_ca_file)?,
-            )),
+            upstream: Arc::new(upstream::Upstream::with_ca_file(
+                &config.apiserver_proxy_url,
+                &config.apiserver_proxy_ca_file,
+            )?),
+            api_body_timeout: routes::kube_proxy::REQUEST_BODY_TIMEOUT,
             console_config: Arc::new(console_config),
             spa: Arc::new(routes::spa::Spa::load(&config.dist_dir)?),
             permissions: Arc::new(routes::permissions::PermissionSettings {
@@ -109,17 +114,35 @@ impl FromRef<AppState> for Arc<routes::spa::Spa> {
     }
 }
 
-/// The whole HTTPS application.
+/// The whole HTTPS application: every route the BFF serves, one router per area.
 pub fn app(state: AppState) -> Router {
     let csp = state.spa.content_security_policy();
     Router::new()
+        // GET /healthz, GET /readyz.
         .merge(routes::health::router())
+        // GET /auth/login, GET /auth/callback, POST /auth/session, /auth/refresh, /auth/logout.
         .merge(auth::routes::router())
-        // Before the /api nest: the Kubernetes prefix has routes of its own.
+        // Any method on /api/k8s/{*path}: the Kubernetes API, as the user. Before the /api nest,
+        // which would otherwise answer it with its 404.
         .merge(routes::kube_proxy::router())
-        .nest("/api", routes::api::router())
+        // GET /api/config, GET /api/me, POST /api/permissions, GET /api/namespaces; anything else
+        // under /api is the JSON 404.
+        .nest(
+            "/api",
+            routes::api::router().merge(routes::permissions::router()),
+        )
+        // Everything else: the app's files, and its index page for every deep link.
         .merge(routes::spa::router(state.spa.clone()))
         .with_state(state)
+        // Layer order: each `layer` wraps what is above it, so the last one runs first.
+        // `Router::layer` wraps every route, after routing: `MatchedPath` is there to be read.
+        // Around all of them, `server_common::serve` bounds the body's time and counts requests
+        // by route; within, the API proxy's routes have their body limit as a route layer.
+        //
+        // Tracing, inside the headers so that its span covers the handler and nothing else.
+        .layer(axum::middleware::from_fn(
+            middleware::request_trace::trace_request,
+        ))
         // Outermost, so that every response, errors and static files included, carries the headers.
         .layer(axum::middleware::from_fn_with_state(
             csp,

@@ -9,7 +9,6 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/config", get(console_config))
         .route("/me", get(me))
-        .merge(super::permissions::router())
         .fallback(|| async { AppError::NotFound })
 }
 

@@ -3,16 +3,26 @@
 
 #![allow(dead_code)]
 
+pub mod fault_upstream;
+
 use std::{path::PathBuf, sync::Arc};
+
+use axum::{
+    body::Body,
+    http::{Request, header},
+};
 
 use bff::{
     AppState,
     auth::{routes::LoginSettings, sealed_cookie::CookieKey},
     oidc::OidcVerifier,
     routes::spa::Spa,
+    upstream::Upstream,
 };
 use http_body_util::BodyExt;
+use server_common::stand_in_issuer::StandInIssuer;
 use shared::{ApiError, ConsoleConfig};
+use tower::ServiceExt;
 
 pub const ISSUER: &str = "https://127.0.0.1:9/dex";
 pub const CONSOLE: &str = "https://console.example";
@@ -52,11 +62,11 @@ pub fn state(dist: &std::path::Path) -> AppState {
             recent_refreshes: Default::default(),
         }),
         cookie_key: Arc::new(CookieKey::from_bytes(&COOKIE_KEY)),
-        kube: Arc::new(bff::routes::kube_proxy::KubeProxy::new(
-            "https://127.0.0.1:9".into(),
-            bff::routes::kube_proxy::upstream_client_trusting(rustls::RootCertStore::empty())
+        upstream: Arc::new(
+            Upstream::trusting("https://127.0.0.1:9", rustls::RootCertStore::empty())
                 .expect("client"),
-        )),
+        ),
+        api_body_timeout: bff::routes::kube_proxy::REQUEST_BODY_TIMEOUT,
         console_config: Arc::new(ConsoleConfig {
             cluster_name: "kyma.local".into(),
             apiserver_proxy_url: "https://127.0.0.1:9443".into(),
@@ -66,6 +76,18 @@ pub fn state(dist: &std::path::Path) -> AppState {
         spa: Arc::new(Spa::load(dist).expect("spa")),
         permissions: Default::default(),
     }
+}
+
+/// `state` trusting the issuer at `issuer_url`, whose keys are loaded.
+pub async fn trusting(mut state: AppState, issuer_url: &str) -> AppState {
+    let verifier = OidcVerifier::new(
+        issuer_url.into(),
+        vec!["kube-console".into()],
+        bff::oidc::http_client(None).expect("client"),
+    );
+    verifier.load().await.expect("load");
+    state.oidc = Arc::new(verifier);
+    state
 }
 
 /// A response's whole body.
@@ -82,4 +104,29 @@ pub async fn body(response: axum::response::Response) -> Vec<u8> {
 /// A response's body as the shared JSON error.
 pub async fn shared_error(response: axum::response::Response) -> ApiError {
     serde_json::from_slice(&body(response).await).expect("the shared JSON error")
+}
+
+pub async fn get(app: axum::Router, uri: &str) -> axum::response::Response {
+    app.oneshot(Request::get(uri).body(Body::empty()).expect("request"))
+        .await
+        .expect("response")
+}
+
+pub async fn send(app: axum::Router, request: Request<Body>) -> axum::response::Response {
+    app.oneshot(request).await.expect("response")
+}
+
+pub fn location(response: &axum::response::Response) -> String {
+    response.headers()[header::LOCATION]
+        .to_str()
+        .expect("location")
+        .to_string()
+}
+
+/// A stand-in issuer (server-common's), so that the permission endpoints get past the bearer
+/// check; the Kubernetes API stays unreachable.
+pub async fn signed_in(dist: &std::path::Path) -> (AppState, String) {
+    let issuer = StandInIssuer::start().await;
+    let state = trusting(state(dist), &issuer.url).await;
+    (state, issuer.token("developer@example.com"))
 }
