@@ -20,7 +20,7 @@ use shared::ConsoleConfig;
 #[derive(Clone)]
 pub struct AppState {
     pub oidc: Arc<oidc::OidcVerifier>,
-    pub login: Arc<auth::routes::LoginSettings>,
+    pub login: Arc<auth::LoginSettings>,
     pub cookie_key: Arc<auth::sealed_cookie::CookieKey>,
     pub kube: Arc<routes::kube_proxy::KubeProxy>,
     pub console_config: Arc<ConsoleConfig>,
@@ -54,7 +54,7 @@ impl AppState {
                 vec![config.oidc_client_id.clone()],
                 http.clone(),
             )),
-            login: Arc::new(auth::routes::LoginSettings {
+            login: Arc::new(auth::LoginSettings {
                 client_id: config.oidc_client_id.clone(),
                 client_secret: config.oidc_client_secret.clone(),
                 redirect_uri: format!("{}/auth/callback", config.public_url.trim_end_matches('/')),
@@ -114,7 +114,7 @@ pub fn app(state: AppState) -> Router {
     let csp = state.spa.content_security_policy();
     Router::new()
         .merge(routes::health::router())
-        .merge(auth::routes::router())
+        .merge(auth::router())
         // Before the /api nest: the Kubernetes prefix has routes of its own.
         .merge(routes::kube_proxy::router())
         .nest("/api", routes::api::router())

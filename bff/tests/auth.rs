@@ -14,7 +14,7 @@ use axum::{
 use bff::{
     AppState,
     auth::{
-        routes::{HANDOFF_COOKIE, LOGIN_COOKIE, REFRESH_COOKIE},
+        cookies::{HANDOFF_COOKIE, LOGIN_COOKIE, REFRESH_COOKIE},
         sealed_cookie::CookieKey,
     },
     oidc::OidcVerifier,

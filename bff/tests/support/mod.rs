@@ -7,7 +7,7 @@ use std::{path::PathBuf, sync::Arc};
 
 use bff::{
     AppState,
-    auth::{routes::LoginSettings, sealed_cookie::CookieKey},
+    auth::{LoginSettings, sealed_cookie::CookieKey},
     oidc::OidcVerifier,
     routes::spa::Spa,
 };
