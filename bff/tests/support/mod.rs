@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod auth;
+
 use std::{path::PathBuf, sync::Arc};
 
 use bff::{
@@ -66,6 +68,18 @@ pub fn state(dist: &std::path::Path) -> AppState {
         spa: Arc::new(Spa::load(dist).expect("spa")),
         permissions: Default::default(),
     }
+}
+
+/// `state` trusting the issuer at `issuer_url`, whose keys are loaded.
+pub async fn trusting(mut state: AppState, issuer_url: &str) -> AppState {
+    let verifier = OidcVerifier::new(
+        issuer_url.into(),
+        vec!["kube-console".into()],
+        bff::oidc::http_client(None).expect("client"),
+    );
+    verifier.load().await.expect("load");
+    state.oidc = Arc::new(verifier);
+    state
 }
 
 /// A response's whole body.
