@@ -21,7 +21,7 @@ use shared::ConsoleConfig;
 #[derive(Clone)]
 pub struct AppState {
     pub oidc: Arc<oidc::OidcVerifier>,
-    pub login: Arc<auth::routes::LoginSettings>,
+    pub login: Arc<auth::LoginSettings>,
     pub cookie_key: Arc<auth::sealed_cookie::CookieKey>,
     /// The apiserver-proxy, for the API proxy and the permission reviews alike.
     pub upstream: Arc<upstream::Upstream>,
@@ -58,7 +58,7 @@ impl AppState {
                 vec![config.oidc_client_id.clone()],
                 http.clone(),
             )),
-            login: Arc::new(auth::routes::LoginSettings {
+            login: Arc::new(auth::LoginSettings {
                 client_id: config.oidc_client_id.clone(),
                 client_secret: config.oidc_client_secret.clone(),
                 redirect_uri: format!("{}/auth/callback", config.public_url.trim_end_matches('/')),
@@ -121,7 +121,7 @@ pub fn app(state: AppState) -> Router {
         // GET /healthz, GET /readyz.
         .merge(routes::health::router())
         // GET /auth/login, GET /auth/callback, POST /auth/session, /auth/refresh, /auth/logout.
-        .merge(auth::routes::router())
+        .merge(auth::router())
         // Any method on /api/k8s/{*path}: the Kubernetes API, as the user. Before the /api nest,
         // which would otherwise answer it with its 404.
         .merge(routes::kube_proxy::router())

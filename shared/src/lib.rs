@@ -4,10 +4,12 @@
 pub mod api_error;
 pub mod config;
 pub mod kubeconfig;
+pub mod login;
 pub mod permissions;
 pub mod session;
 
 pub use api_error::{ApiError, ErrorCode};
 pub use config::ConsoleConfig;
+pub use login::LoginFailure;
 pub use permissions::{AccessAnswer, AccessCheck, AccessDecision, AccessQuery, NamespaceChoices};
 pub use session::{SessionToken, TokenHandoff, UserInfo};

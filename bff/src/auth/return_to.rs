@@ -1,3 +1,5 @@
+use percent_encoding::percent_decode_str;
+
 /// The longest return path accepted. It travels in the sealed login cookie, which has to stay
 /// under the browser's 4096-byte limit together with the PKCE verifier, state and nonce.
 pub const MAX_LENGTH: usize = 2048;
@@ -38,8 +40,8 @@ fn is_acceptable(path: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_graphic() && !b"\"\\<>`{}|^".contains(&b))
         && !path_only.split('/').any(|segment| {
-            let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
-            decoded == "." || decoded == ".."
+            let decoded: Vec<u8> = percent_decode_str(segment).collect();
+            decoded == b"." || decoded == b".."
         })
         // Empty segments ("/a//b") are harmless on this origin but "//" anywhere hints at a
         // scheme-relative URL once something strips a prefix: refused too.

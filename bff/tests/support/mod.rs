@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod auth;
 pub mod fault_upstream;
 
 use std::{path::PathBuf, sync::Arc};
@@ -14,7 +15,7 @@ use axum::{
 
 use bff::{
     AppState,
-    auth::{routes::LoginSettings, sealed_cookie::CookieKey},
+    auth::{LoginSettings, sealed_cookie::CookieKey},
     oidc::OidcVerifier,
     routes::spa::Spa,
     upstream::Upstream,
