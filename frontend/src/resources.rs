@@ -47,7 +47,7 @@ impl RouteTarget {
 }
 
 /// The page's target, from its path (None for a moment while leaving the page).
-pub fn use_route_target() -> Memo<Option<RouteTarget>> {
+fn use_route_target() -> Memo<Option<RouteTarget>> {
     let location = use_location();
     let namespace = expect_namespace();
     let target = Memo::new(move |_| {
@@ -67,8 +67,29 @@ pub fn use_route_target() -> Memo<Option<RouteTarget>> {
     target
 }
 
+/// A kind's page: `page` draws it once discovery knows the kind the route names; until then it
+/// is loading, and an unknown kind is an error (under `unknown_heading`, if any).
+pub fn kind_page(
+    unknown_heading: Option<&'static str>,
+    page: impl Fn(ResourceType, RouteTarget) -> AnyView + Send + 'static,
+) -> impl IntoView {
+    let target = use_route_target();
+    move || match target
+        .get()
+        .and_then(|target| Some((resolve_kind(&target)?, target)))
+    {
+        None => view! { <p class="loading">"Loading…"</p> }.into_any(),
+        Some((Err(message), _)) => view! {
+            {unknown_heading.map(|heading| view! { <h1>{heading}</h1> })}
+            <p class="error" role="alert">{message}</p>
+        }
+        .into_any(),
+        Some((Ok(ty), target)) => page(ty, target),
+    }
+}
+
 /// The discovered kind the route names (None while discovery loads; Err when unknown).
-pub fn resolve_kind(target: &RouteTarget) -> Option<Result<ResourceType, String>> {
+fn resolve_kind(target: &RouteTarget) -> Option<Result<ResourceType, String>> {
     let discovery = expect_discovery();
     match discovery.types.get()? {
         Ok(types) if types.is_empty() => None,

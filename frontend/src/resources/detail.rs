@@ -30,7 +30,7 @@ use crate::{
         RouteTarget,
         actions::{ActionChecks, DeleteButton, ScaleControl},
         editor::{EditTarget, YamlEditor},
-        resolve_kind, use_route_target,
+        kind_page,
     },
     scope::NamespaceScope,
 };
@@ -41,15 +41,9 @@ use yaml::editable_yaml;
 
 #[component]
 pub fn DetailPage() -> impl IntoView {
-    let target = use_route_target();
-    move || match target
-        .get()
-        .and_then(|target| Some((resolve_kind(&target)?, target)))
-    {
-        None => view! { <p class="loading">"Loading…"</p> }.into_any(),
-        Some((Err(message), _)) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
-        Some((Ok(ty), target)) => view! { <ObjectView ty=ty target=target /> }.into_any(),
-    }
+    kind_page(None, |ty, target| {
+        view! { <ObjectView ty=ty target=target /> }.into_any()
+    })
 }
 
 fn field_selector(name: &str) -> String {

@@ -16,7 +16,7 @@ use crate::{
         RouteTarget,
         actions::ActionChecks,
         editor::{EditTarget, YamlEditor},
-        resolve_kind, use_route_target,
+        kind_page,
         virtual_table::{Rows, SortKey, VirtualTable},
     },
     scope::NamespaceScope,
@@ -24,19 +24,9 @@ use crate::{
 
 #[component]
 pub fn ListPage() -> impl IntoView {
-    let target = use_route_target();
-    move || match target
-        .get()
-        .and_then(|target| Some((resolve_kind(&target)?, target)))
-    {
-        None => view! { <p class="loading">"Loading…"</p> }.into_any(),
-        Some((Err(message), _)) => view! {
-            <h1>"Unknown kind"</h1>
-            <p class="error" role="alert">{message}</p>
-        }
-        .into_any(),
-        Some((Ok(ty), target)) => view! { <KindList ty=ty target=target /> }.into_any(),
-    }
+    kind_page(Some("Unknown kind"), |ty, target| {
+        view! { <KindList ty=ty target=target /> }.into_any()
+    })
 }
 
 #[component]
