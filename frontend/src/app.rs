@@ -1,103 +1,27 @@
+//! The app's frame (top bar, sidebar, main), its contexts and its route table. The paths belong
+//! to `Page` (`crate::page`); the pages behind the login share one layout, `Protected`.
+
 use leptos::prelude::*;
 use leptos_router::{
-    components::{A, Route, Router, Routes},
+    components::{A, Outlet, ParentRoute, Route, Router, Routes},
     path,
 };
 
 use crate::{
-    kube::{ResourceType, resource_type::encode},
+    kube::discovery::provide_discovery_context,
     layout::{
-        namespace::{self, NamespaceSwitcher, provide_namespace_context},
-        sidebar::{Sidebar, provide_discovery_context},
+        namespace::{NamespaceSwitcher, provide_namespace_context},
+        sidebar::Sidebar,
         theme::ThemeToggle,
     },
+    page::{Page, patterns},
     pages::{
         auth_complete_page::AuthCompletePage, auth_error_page::AuthErrorPage,
         logged_out_page::LoggedOutPage, not_found_page::NotFoundPage, overview_page::OverviewPage,
     },
-    resources::{detail_page::DetailPage, list_page::ListPage},
+    resources::{detail::DetailPage, list_page::ListPage},
     session::{self, SessionState, expect_session, provide_session_context},
 };
-
-/// Where a resource kind lives in the app's routes: "core" stands for the core group.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KindRoute {
-    pub group: String,
-    pub version: String,
-    pub resource: String,
-}
-
-impl KindRoute {
-    pub fn of(ty: &ResourceType) -> Self {
-        KindRoute {
-            group: ty.group_segment().to_string(),
-            version: ty.version.clone(),
-            resource: ty.resource.clone(),
-        }
-    }
-
-    pub fn matches(&self, ty: &ResourceType) -> bool {
-        *self == KindRoute::of(ty)
-    }
-}
-
-/// Every page of the app, and the one place that knows their paths.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Page {
-    Overview,
-    /// A kind's list: in a namespace, in all of them (`namespace::ALL_NAMESPACES`), or for
-    /// cluster-scoped kinds (None) cluster-wide.
-    List {
-        kind: KindRoute,
-        namespace: Option<String>,
-    },
-    Detail {
-        kind: KindRoute,
-        namespace: Option<String>,
-        name: String,
-    },
-}
-
-impl Page {
-    pub fn list(ty: &ResourceType, namespace: Option<&str>) -> Self {
-        Page::List {
-            kind: KindRoute::of(ty),
-            namespace: namespace.map(str::to_string),
-        }
-    }
-
-    pub fn detail(ty: &ResourceType, namespace: Option<&str>, name: &str) -> Self {
-        Page::Detail {
-            kind: KindRoute::of(ty),
-            namespace: namespace.map(str::to_string),
-            name: name.to_string(),
-        }
-    }
-
-    pub fn path(&self) -> String {
-        let kind_path = |kind: &KindRoute, namespace: &Option<String>| {
-            let KindRoute {
-                group,
-                version,
-                resource,
-            } = kind;
-            match namespace.as_deref().map(namespace::scope) {
-                Some(Some(ns)) => format!("/ns/{}/{group}/{version}/{resource}", encode(ns)),
-                Some(None) => format!("/all/{group}/{version}/{resource}"),
-                None => format!("/cluster/{group}/{version}/{resource}"),
-            }
-        };
-        match self {
-            Page::Overview => "/".to_string(),
-            Page::List { kind, namespace } => kind_path(kind, namespace),
-            Page::Detail {
-                kind,
-                namespace,
-                name,
-            } => format!("{}/{}", kind_path(kind, namespace), encode(name)),
-        }
-    }
-}
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -130,27 +54,14 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/auth/complete") view=AuthCompletePage />
                         <Route path=path!("/auth/error") view=AuthErrorPage />
                         <Route path=path!("/logged-out") view=LoggedOutPage />
-                        <Route path=path!("/") view=|| view! { <Protected><OverviewPage /></Protected> } />
-                        <Route
-                            path=path!("/ns/:namespace/:group/:version/:resource")
-                            view=|| view! { <Protected><ListPage /></Protected> }
-                        />
-                        <Route
-                            path=path!("/ns/:namespace/:group/:version/:resource/:name")
-                            view=|| view! { <Protected><DetailPage /></Protected> }
-                        />
-                        <Route
-                            path=path!("/all/:group/:version/:resource")
-                            view=|| view! { <Protected><ListPage /></Protected> }
-                        />
-                        <Route
-                            path=path!("/cluster/:group/:version/:resource")
-                            view=|| view! { <Protected><ListPage /></Protected> }
-                        />
-                        <Route
-                            path=path!("/cluster/:group/:version/:resource/:name")
-                            view=|| view! { <Protected><DetailPage /></Protected> }
-                        />
+                        <ParentRoute path=path!("") view=Protected>
+                            <Route path=path!("/") view=OverviewPage />
+                            <Route path=patterns::list_in_namespace() view=ListPage />
+                            <Route path=patterns::detail_in_namespace() view=DetailPage />
+                            <Route path=patterns::list_in_all_namespaces() view=ListPage />
+                            <Route path=patterns::list_in_cluster() view=ListPage />
+                            <Route path=patterns::detail_in_cluster() view=DetailPage />
+                        </ParentRoute>
                     </Routes>
                 </main>
             </div>
@@ -158,15 +69,16 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Shows its children once the session is confirmed; a failure to confirm is an error, not a logout.
+/// The layout of every page behind the login: shows the page once the session is confirmed; a
+/// failure to confirm is an error, not a logout.
 #[component]
-fn Protected(children: ChildrenFn) -> impl IntoView {
+fn Protected() -> impl IntoView {
     let session = expect_session();
     move || match session.state.get() {
         SessionState::Checking => {
             view! { <p class="loading">"Checking your session…"</p> }.into_any()
         }
-        SessionState::Active(_) => children().into_any(),
+        SessionState::Active(_) => view! { <Outlet /> }.into_any(),
         SessionState::Unavailable(error) => view! {
             <h1>"The console is temporarily unavailable"</h1>
             <p class="error" role="alert" data-testid="session-unavailable">{error.message}</p>

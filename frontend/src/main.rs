@@ -1,11 +1,14 @@
 mod api;
 mod app;
+mod kinds;
 mod kube;
 mod kubeconfig;
 mod layout;
+mod page;
 mod pages;
 mod permissions;
 mod resources;
+mod scope;
 mod session;
 mod util;
 

@@ -1,9 +1,38 @@
 //! The resource kinds the apiserver serves, from aggregated discovery (two requests: `/api` and
 //! `/apis`), in the order the sidebar shows them: core and apps first, then the rest by group.
+//! Discovered once per session for the whole app (`provide_discovery_context` at the app's root);
+//! the sidebar, the pages and the overview read it with `expect_discovery`.
 
+use leptos::prelude::*;
 use serde::Deserialize;
 
 use super::{KubeError, ResourceType, client};
+
+#[derive(Clone, Copy)]
+pub struct DiscoveryContext {
+    pub types: LocalResource<Result<Vec<ResourceType>, KubeError>>,
+}
+
+pub fn provide_discovery_context(active: Memo<bool>) -> DiscoveryContext {
+    let context = DiscoveryContext {
+        types: LocalResource::new(move || {
+            let active = active.get();
+            async move {
+                // Nothing to discover before the session is confirmed (and no 401 to react to).
+                if !active {
+                    return Ok(Vec::new());
+                }
+                resource_types().await
+            }
+        }),
+    };
+    provide_context(context);
+    context
+}
+
+pub fn expect_discovery() -> DiscoveryContext {
+    expect_context::<DiscoveryContext>()
+}
 
 const AGGREGATED: &str =
     "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json";

@@ -1,3 +1,5 @@
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
 /// One kind of resource the apiserver serves, as discovery describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResourceType {
@@ -50,12 +52,10 @@ impl ResourceType {
         self.verbs.iter().any(|v| v == verb)
     }
 
+    /// Whether the console offers Scale: the kinds registry says so and discovery lists the
+    /// scale subresource.
     pub fn scalable(&self) -> bool {
-        self.subresources.iter().any(|s| s == "scale")
-            && matches!(
-                self.kind.as_str(),
-                "Deployment" | "StatefulSet" | "ReplicaSet"
-            )
+        self.subresources.iter().any(|s| s == "scale") && crate::kinds::spec_of(self).scalable
     }
 
     /// The route segment that names the group: "core" for the core group.
@@ -68,17 +68,16 @@ impl ResourceType {
     }
 }
 
+/// What a path segment keeps as it is: RFC 3986's unreserved characters.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// Percent-encodes a path segment (names are validated by the apiserver, but never trusted here).
 pub fn encode(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len());
-    for byte in segment.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(segment, SEGMENT).to_string()
 }
 
 #[cfg(test)]

@@ -6,46 +6,21 @@ use leptos_router::components::A;
 use shared::AccessCheck;
 
 use crate::{
-    app::Page,
-    kube::{KubeError, ResourceType, discovery},
-    layout::namespace::{expect_namespace, label, scope},
+    kube::{ResourceType, discovery::expect_discovery},
+    layout::namespace::expect_namespace,
+    page::Page,
     permissions::{Permissions, permissions_for},
+    scope::NamespaceScope,
 };
 
-#[derive(Clone, Copy)]
-pub struct DiscoveryContext {
-    pub types: LocalResource<Result<Vec<ResourceType>, KubeError>>,
-}
-
-pub fn provide_discovery_context(active: Memo<bool>) -> DiscoveryContext {
-    let context = DiscoveryContext {
-        types: LocalResource::new(move || {
-            let active = active.get();
-            async move {
-                // Nothing to discover before the session is confirmed (and no 401 to react to).
-                if !active {
-                    return Ok(Vec::new());
-                }
-                discovery::resource_types().await
-            }
-        }),
-    };
-    provide_context(context);
-    context
-}
-
-pub fn expect_discovery() -> DiscoveryContext {
-    expect_context::<DiscoveryContext>()
-}
-
-/// May the user list `ty` in `namespace` (or, for `ALL_NAMESPACES` and cluster-scoped kinds,
-/// cluster-wide)?
-pub fn list_check(ty: &ResourceType, namespace: &str) -> AccessCheck {
+/// May the user list `ty` in the scope's namespace (or, for all namespaces and cluster-scoped
+/// kinds, cluster-wide)?
+pub fn list_check(ty: &ResourceType, scope: &NamespaceScope) -> AccessCheck {
     AccessCheck::new(
         "list",
         &ty.group,
         &ty.resource,
-        ty.namespaced.then(|| scope(namespace)).flatten(),
+        ty.namespaced.then(|| scope.namespace()).flatten(),
     )
 }
 
@@ -71,7 +46,7 @@ pub fn Sidebar() -> impl IntoView {
                         (Ok(types), Ok(permissions)) => {
                             let ns = namespace.current.get_untracked();
                             view! {
-                                <h2>"In " {label(&ns)}</h2>
+                                <h2>"In " {ns.label()}</h2>
                                 <KindLinks types=types.clone() permissions=permissions.clone() namespaced=true namespace=ns.clone() />
                                 <h2>"Cluster"</h2>
                                 <KindLinks types=types permissions=permissions namespaced=false namespace=ns />
@@ -91,13 +66,13 @@ fn KindLinks(
     types: Vec<ResourceType>,
     permissions: Permissions,
     namespaced: bool,
-    namespace: String,
+    namespace: NamespaceScope,
 ) -> impl IntoView {
     let links: Vec<_> = types
         .into_iter()
         .filter(|ty| ty.namespaced == namespaced && permissions.allows(&list_check(ty, &namespace)))
         .map(|ty| {
-            let href = Page::list(&ty, ty.namespaced.then_some(namespace.as_str())).path();
+            let href = Page::list(&ty, ty.namespaced.then(|| namespace.clone())).path();
             let group = (!ty.group.is_empty())
                 .then(|| view! { <span class="muted">{ty.group.clone()}</span> });
             view! { <li><A href=href>{ty.kind.clone()} " " {group}</A></li> }

@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use crate::app::Page;
+use crate::page::Page;
 
 #[component]
 pub fn NotFoundPage() -> impl IntoView {

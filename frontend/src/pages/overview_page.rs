@@ -4,24 +4,13 @@ use serde_json::Value;
 use shared::AccessCheck;
 
 use crate::{
-    api,
-    app::Page,
-    kube::{ResourceType, client},
-    layout::{
-        namespace::{expect_namespace, label, scope},
-        sidebar::{expect_discovery, list_check},
-    },
+    api, kinds,
+    kube::{ResourceType, client, discovery::expect_discovery},
+    layout::{namespace::expect_namespace, sidebar::list_check},
+    page::Page,
     permissions::check,
+    scope::NamespaceScope,
 };
-
-/// The kinds the overview counts in the current namespace.
-const COUNTED: [(&str, &str); 5] = [
-    ("", "pods"),
-    ("apps", "deployments"),
-    ("apps", "statefulsets"),
-    ("", "services"),
-    ("", "configmaps"),
-];
 
 #[component]
 pub fn OverviewPage() -> impl IntoView {
@@ -49,18 +38,18 @@ pub fn OverviewPage() -> impl IntoView {
                 }
             })}
         </Suspense>
-        <h2>"In " {move || {
-            let ns = namespace.current.get();
-            if scope(&ns).is_some() { format!("namespace {ns}") } else { label(&ns) }
+        <h2>"In " {move || match namespace.current.get() {
+            NamespaceScope::One(ns) => format!("namespace {ns}"),
+            all => all.label(),
         }}</h2>
         <NamespaceCounts />
     }
 }
 
 /// How many objects a list holds, without reading them all: one item and the remaining count.
-async fn count(ty: ResourceType, namespace: String) -> Option<u64> {
+async fn count(ty: ResourceType, scope: NamespaceScope) -> Option<u64> {
     let page: Value = client::get(
-        &format!("{}?limit=1", ty.collection_path(scope(&namespace))),
+        &format!("{}?limit=1", ty.collection_path(scope.namespace())),
         client::JSON,
     )
     .await
@@ -86,12 +75,13 @@ fn NamespaceCounts() -> impl IntoView {
             .get()
             .and_then(Result::ok)
             .unwrap_or_default();
-        COUNTED
+        kinds::KINDS
             .iter()
-            .filter_map(|(group, resource)| {
+            .filter(|spec| spec.counted)
+            .filter_map(|spec| {
                 types
                     .iter()
-                    .find(|t| t.group == *group && t.resource == *resource)
+                    .find(|t| t.group == spec.group && t.resource == spec.resource)
                     .cloned()
             })
             .collect::<Vec<_>>()
@@ -125,7 +115,7 @@ fn NamespaceCounts() -> impl IntoView {
                 view! {
                     <ul class="counts">
                         {counts.into_iter().map(|(ty, n)| {
-                            let href = Page::list(&ty, Some(&ns)).path();
+                            let href = Page::list(&ty, Some(ns.clone())).path();
                             view! { <li><A href=href>{ty.resource.clone()}</A> ": " {n.map_or_else(|| "?".to_string(), |n| n.to_string())}</li> }
                         }).collect_view()}
                     </ul>

@@ -3,49 +3,38 @@
 
 use std::sync::Arc;
 
-use crate::resources::actions::ActionChecks;
 use leptos::prelude::*;
 
 use crate::{
+    kinds,
     kube::{
         ResourceType,
         reflector::{self, Item, Mode, Phase, Source},
     },
-    layout::namespace,
     permissions::{WhyHidden, permissions_for},
     resources::{
         RouteTarget,
+        actions::ActionChecks,
         editor::{EditTarget, YamlEditor},
-        resolve_kind, use_route_target,
+        kind_page,
         virtual_table::{Rows, SortKey, VirtualTable},
     },
+    scope::NamespaceScope,
 };
 
 #[component]
 pub fn ListPage() -> impl IntoView {
-    let target = use_route_target();
-    move || match resolve_kind(&target.get()) {
-        None => view! { <p class="loading">"Loading…"</p> }.into_any(),
-        Some(Err(message)) => view! {
-            <h1>"Unknown kind"</h1>
-            <p class="error" role="alert">{message}</p>
-        }
-        .into_any(),
-        Some(Ok(ty)) => {
-            let target = target.get();
-            view! { <KindList ty=ty target=target /> }.into_any()
-        }
-    }
+    kind_page(Some("Unknown kind"), |ty, target| {
+        view! { <KindList ty=ty target=target /> }.into_any()
+    })
 }
 
 #[component]
 fn KindList(ty: ResourceType, target: RouteTarget) -> impl IntoView {
     let listed = target.namespace.clone().filter(|_| ty.namespaced);
     // Across all namespaces: rows name their namespace, and nothing is created (in which one?).
-    let across = listed
-        .as_deref()
-        .is_some_and(|ns| namespace::scope(ns).is_none());
-    let namespace = listed.filter(|_| !across);
+    let across = listed == Some(NamespaceScope::All);
+    let namespace = listed.and_then(|scope| scope.namespace().map(str::to_string));
     let state = reflector::reflect(Source {
         path: ty.collection_path(namespace.as_deref()),
         query: String::new(),
@@ -167,7 +156,7 @@ fn KindList(ty: ResourceType, target: RouteTarget) -> impl IntoView {
         <Show when=move || creating.get()>
             <YamlEditor
                 target=EditTarget::Create { ty: editor_ty.clone(), namespace: editor_ns.clone() }
-                initial=template(&editor_ty, editor_ns.as_deref())
+                initial=kinds::template(&editor_ty, editor_ns.as_deref())
                 on_done=Callback::new(move |_| creating.set(false))
                 on_cancel=Callback::new(move |_| creating.set(false))
             />
@@ -192,21 +181,4 @@ fn phase_name(phase: &Phase) -> &'static str {
         Phase::Reconnecting(_) => "reconnecting",
         Phase::Failed(_) => "failed",
     }
-}
-
-/// A starting manifest for "Create".
-pub fn template(ty: &ResourceType, namespace: Option<&str>) -> String {
-    let namespace_line = namespace
-        .map(|ns| format!("  namespace: {ns}\n"))
-        .unwrap_or_default();
-    let body = match ty.kind.as_str() {
-        "ConfigMap" => "data:\n  key: value\n",
-        "Secret" => "type: Opaque\nstringData:\n  key: value\n",
-        _ => "spec: {}\n",
-    };
-    format!(
-        "apiVersion: {}\nkind: {}\nmetadata:\n  name: example\n{namespace_line}{body}",
-        ty.api_version(),
-        ty.kind
-    )
 }

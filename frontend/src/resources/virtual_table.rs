@@ -7,11 +7,11 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::{
-    app::Page,
     kube::{
         ResourceType,
         reflector::{Column, Item},
     },
+    page::Page,
     util,
 };
 

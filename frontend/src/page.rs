@@ -1,0 +1,345 @@
+//! Every page of the app behind the login, and the one place that knows their paths:
+//! `Page::path` builds them, `Page::parse` reads them, and the router's patterns
+//! (`page::patterns`) are made of the same prefixes. The pages read their target with
+//! `Page::parse`, not from the patterns' parameters.
+
+use percent_encoding::percent_decode_str;
+
+use crate::{
+    kube::{ResourceType, resource_type::encode},
+    scope::NamespaceScope,
+};
+
+/// The first segment of a kind's routes: in one namespace, in all of them, cluster-wide.
+const IN_NAMESPACE: &str = "ns";
+const ALL_NAMESPACES: &str = "all";
+const CLUSTER: &str = "cluster";
+
+/// Where a resource kind lives in the app's routes: "core" stands for the core group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KindRoute {
+    pub group: String,
+    pub version: String,
+    pub resource: String,
+}
+
+impl KindRoute {
+    pub fn of(ty: &ResourceType) -> Self {
+        KindRoute {
+            group: ty.group_segment().to_string(),
+            version: ty.version.clone(),
+            resource: ty.resource.clone(),
+        }
+    }
+
+    pub fn matches(&self, ty: &ResourceType) -> bool {
+        *self == KindRoute::of(ty)
+    }
+
+    fn path(&self) -> String {
+        let KindRoute {
+            group,
+            version,
+            resource,
+        } = self;
+        format!("{}/{}/{}", encode(group), encode(version), encode(resource))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Page {
+    Overview,
+    /// A kind's list: in a namespace or in all of them, or (None) cluster-wide.
+    List {
+        kind: KindRoute,
+        namespace: Option<NamespaceScope>,
+    },
+    /// One object: in its namespace, or (None) cluster-scoped.
+    Detail {
+        kind: KindRoute,
+        namespace: Option<String>,
+        name: String,
+    },
+}
+
+impl Page {
+    pub fn list(ty: &ResourceType, namespace: Option<NamespaceScope>) -> Self {
+        Page::List {
+            kind: KindRoute::of(ty),
+            namespace,
+        }
+    }
+
+    pub fn detail(ty: &ResourceType, namespace: Option<&str>, name: &str) -> Self {
+        Page::Detail {
+            kind: KindRoute::of(ty),
+            namespace: namespace.map(str::to_string),
+            name: name.to_string(),
+        }
+    }
+
+    pub fn path(&self) -> String {
+        let list_path = |kind: &KindRoute, namespace: Option<&NamespaceScope>| match namespace {
+            Some(NamespaceScope::One(ns)) => {
+                format!("/{IN_NAMESPACE}/{}/{}", encode(ns), kind.path())
+            }
+            Some(NamespaceScope::All) => format!("/{ALL_NAMESPACES}/{}", kind.path()),
+            None => format!("/{CLUSTER}/{}", kind.path()),
+        };
+        match self {
+            Page::Overview => "/".to_string(),
+            Page::List { kind, namespace } => list_path(kind, namespace.as_ref()),
+            Page::Detail {
+                kind,
+                namespace,
+                name,
+            } => {
+                let scope = namespace.clone().map(NamespaceScope::One);
+                format!("{}/{}", list_path(kind, scope.as_ref()), encode(name))
+            }
+        }
+    }
+
+    /// The page a path names (a location's pathname, percent-encoded as `path` writes it).
+    /// Names are never empty, so a trailing `/` is ignored.
+    pub fn parse(path: &str) -> Option<Page> {
+        let path = path.strip_prefix('/')?;
+        let path = path.strip_suffix('/').unwrap_or(path);
+        if path.is_empty() {
+            return Some(Page::Overview);
+        }
+        let segments = path
+            .split('/')
+            .map(|segment| {
+                let decoded = percent_decode_str(segment).decode_utf8().ok()?;
+                (!decoded.is_empty()).then(|| decoded.into_owned())
+            })
+            .collect::<Option<Vec<String>>>()?;
+        let (prefix, rest) = segments.split_first()?;
+        let (namespace, rest) = match prefix.as_str() {
+            IN_NAMESPACE => {
+                let (ns, rest) = rest.split_first()?;
+                (Some(NamespaceScope::One(ns.clone())), rest)
+            }
+            ALL_NAMESPACES => (Some(NamespaceScope::All), rest),
+            CLUSTER => (None, rest),
+            _ => return None,
+        };
+        match rest {
+            [group, version, resource] => Some(Page::List {
+                kind: KindRoute {
+                    group: group.clone(),
+                    version: version.clone(),
+                    resource: resource.clone(),
+                },
+                namespace,
+            }),
+            [group, version, resource, name] => Some(Page::Detail {
+                kind: KindRoute {
+                    group: group.clone(),
+                    version: version.clone(),
+                    resource: resource.clone(),
+                },
+                namespace: match namespace {
+                    Some(NamespaceScope::One(ns)) => Some(ns),
+                    // No object page across all namespaces: an object is in one.
+                    Some(NamespaceScope::All) => return None,
+                    None => None,
+                },
+                name: name.clone(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// The same page in another namespace (or all of them): a namespaced page keeps its kind
+    /// and leaves the object; others stay put (None).
+    pub fn in_namespace(&self, scope: &NamespaceScope) -> Option<Page> {
+        match self {
+            Page::List {
+                kind,
+                namespace: Some(_),
+            }
+            | Page::Detail {
+                kind,
+                namespace: Some(_),
+                ..
+            } => Some(Page::List {
+                kind: kind.clone(),
+                namespace: Some(scope.clone()),
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// The router's patterns for the pages behind the login, one per shape of `Page::path`.
+pub mod patterns {
+    use leptos_router::{ParamSegment, StaticSegment};
+
+    type Prefix = StaticSegment<&'static str>;
+    type Kind = (ParamSegment, ParamSegment, ParamSegment);
+
+    fn kind() -> Kind {
+        (
+            ParamSegment("group"),
+            ParamSegment("version"),
+            ParamSegment("resource"),
+        )
+    }
+
+    pub fn list_in_namespace() -> (Prefix, ParamSegment, Kind) {
+        (
+            StaticSegment(super::IN_NAMESPACE),
+            ParamSegment("namespace"),
+            kind(),
+        )
+    }
+
+    pub fn detail_in_namespace() -> (Prefix, ParamSegment, Kind, ParamSegment) {
+        (
+            StaticSegment(super::IN_NAMESPACE),
+            ParamSegment("namespace"),
+            kind(),
+            ParamSegment("name"),
+        )
+    }
+
+    pub fn list_in_all_namespaces() -> (Prefix, Kind) {
+        (StaticSegment(super::ALL_NAMESPACES), kind())
+    }
+
+    pub fn list_in_cluster() -> (Prefix, Kind) {
+        (StaticSegment(super::CLUSTER), kind())
+    }
+
+    pub fn detail_in_cluster() -> (Prefix, Kind, ParamSegment) {
+        (StaticSegment(super::CLUSTER), kind(), ParamSegment("name"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(group: &str, version: &str, resource: &str) -> KindRoute {
+        KindRoute {
+            group: group.into(),
+            version: version.into(),
+            resource: resource.into(),
+        }
+    }
+
+    fn every_page() -> Vec<Page> {
+        let odd = [
+            "web",
+            "a/b",
+            "../../healthz",
+            "a?b#c",
+            "100%",
+            "%2F",
+            "with space",
+            "ünïcode",
+            "*",
+            "+&=;",
+        ];
+        let mut pages = vec![Page::Overview];
+        for name in odd {
+            let kinds = [kind("core", "v1", "configmaps"), kind("apps", "v1", name)];
+            for kind in kinds {
+                pages.push(Page::List {
+                    kind: kind.clone(),
+                    namespace: Some(NamespaceScope::One(name.into())),
+                });
+                pages.push(Page::List {
+                    kind: kind.clone(),
+                    namespace: Some(NamespaceScope::All),
+                });
+                pages.push(Page::List {
+                    kind: kind.clone(),
+                    namespace: None,
+                });
+                pages.push(Page::Detail {
+                    kind: kind.clone(),
+                    namespace: Some("team-a".into()),
+                    name: name.into(),
+                });
+                pages.push(Page::Detail {
+                    kind,
+                    namespace: None,
+                    name: name.into(),
+                });
+            }
+        }
+        pages
+    }
+
+    #[test]
+    fn every_page_parses_back_from_its_path() {
+        for page in every_page() {
+            let path = page.path();
+            assert_eq!(Page::parse(&path), Some(page), "{path}");
+        }
+    }
+
+    #[test]
+    fn the_paths_the_app_has_always_used() {
+        let configmaps = kind("core", "v1", "configmaps");
+        assert_eq!(Page::Overview.path(), "/");
+        assert_eq!(
+            Page::List {
+                kind: configmaps.clone(),
+                namespace: Some(NamespaceScope::One("team-a".into())),
+            }
+            .path(),
+            "/ns/team-a/core/v1/configmaps"
+        );
+        assert_eq!(
+            Page::List {
+                kind: kind("apps", "v1", "deployments"),
+                namespace: Some(NamespaceScope::All),
+            }
+            .path(),
+            "/all/apps/v1/deployments"
+        );
+        assert_eq!(
+            Page::Detail {
+                kind: kind("core", "v1", "namespaces"),
+                namespace: None,
+                name: "team-a".into(),
+            }
+            .path(),
+            "/cluster/core/v1/namespaces/team-a"
+        );
+        assert_eq!(
+            Page::Detail {
+                kind: configmaps,
+                namespace: Some("team-a".into()),
+                name: "a/b".into(),
+            }
+            .path(),
+            "/ns/team-a/core/v1/configmaps/a%2Fb"
+        );
+    }
+
+    #[test]
+    fn other_paths_are_no_page() {
+        for path in [
+            "",
+            "ns/team-a/core/v1/pods",
+            "/ns/team-a/core/v1",
+            "/ns/team-a/core/v1/pods/web/extra",
+            "/all/apps/v1/deployments/web",
+            "/cluster//v1/namespaces",
+            "/logged-out",
+            "/auth/complete",
+            "/ns/team-a/core/v1/pods/%FF",
+        ] {
+            assert_eq!(Page::parse(path), None, "{path}");
+        }
+        assert_eq!(
+            Page::parse("/ns/team-a/core/v1/pods/"),
+            Page::parse("/ns/team-a/core/v1/pods")
+        );
+    }
+}
