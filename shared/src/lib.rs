@@ -6,8 +6,10 @@ pub mod config;
 pub mod kubeconfig;
 pub mod permissions;
 pub mod session;
+pub mod status;
 
 pub use api_error::{ApiError, ErrorCode};
 pub use config::ConsoleConfig;
 pub use permissions::{AccessAnswer, AccessCheck, AccessDecision, AccessQuery, NamespaceChoices};
 pub use session::{SessionToken, TokenHandoff, UserInfo};
+pub use status::{Status, StatusCause, StatusDetails};
