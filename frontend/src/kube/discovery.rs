@@ -3,7 +3,8 @@
 
 use serde::Deserialize;
 
-use super::{KubeError, ResourceType, client};
+use super::{ResourceType, client};
+use crate::api;
 
 const AGGREGATED: &str =
     "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json";
@@ -60,7 +61,7 @@ struct Subresource {
     subresource: String,
 }
 
-pub async fn resource_types() -> Result<Vec<ResourceType>, KubeError> {
+pub async fn resource_types() -> Result<Vec<ResourceType>, api::Error> {
     let core: GroupList = client::get("/api", AGGREGATED).await?;
     let named: GroupList = client::get("/apis", AGGREGATED).await?;
     Ok(sorted(core.items.into_iter().chain(named.items)))

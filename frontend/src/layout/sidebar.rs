@@ -6,15 +6,16 @@ use leptos_router::components::A;
 use shared::AccessCheck;
 
 use crate::{
+    api,
     app::Page,
-    kube::{KubeError, ResourceType, discovery},
+    kube::{ResourceType, discovery},
     layout::namespace::{expect_namespace, label, scope},
     permissions::{Permissions, permissions_for},
 };
 
 #[derive(Clone, Copy)]
 pub struct DiscoveryContext {
-    pub types: LocalResource<Result<Vec<ResourceType>, KubeError>>,
+    pub types: LocalResource<Result<Vec<ResourceType>, api::Error>>,
 }
 
 pub fn provide_discovery_context(active: Memo<bool>) -> DiscoveryContext {
@@ -78,7 +79,7 @@ pub fn Sidebar() -> impl IntoView {
                             }.into_any()
                         }
                         (Err(error), _) => view! { <p class="error" role="alert">{error.describe()}</p> }.into_any(),
-                        (_, Err(error)) => view! { <p class="error" role="alert">{error.message}</p> }.into_any(),
+                        (_, Err(error)) => view! { <p class="error" role="alert">{error.describe()}</p> }.into_any(),
                     }
                 })}
             </Suspense>

@@ -2,12 +2,13 @@
 //! is still shown plainly if it comes.
 
 use gloo_net::http::Method;
-use leptos::{prelude::*, task::spawn_local};
+use leptos::prelude::*;
 use serde_json::json;
 
 use shared::AccessCheck;
 
 use crate::{
+    api,
     kube::{ResourceType, client},
     permissions::Permissions,
 };
@@ -98,38 +99,33 @@ pub fn DeleteButton(
     on_deleted: Callback<()>,
 ) -> impl IntoView {
     let confirming = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
     let path = ty.object_path(namespace.as_deref(), &name);
     let question = format!(
         "Delete {} {name}? This cannot be undone.",
         ty.kind.to_lowercase()
     );
-    let confirm = move |_| {
+    let delete = Action::new_unsync(move |_: &()| {
         let path = path.clone();
-        busy.set(true);
-        spawn_local(async move {
-            match client::delete(&path).await {
-                Ok(()) => {
-                    confirming.set(false);
-                    on_deleted.run(());
-                }
-                Err(e) => error.set(Some(e.describe())),
-            }
-            busy.set(false);
-        });
-    };
+        async move {
+            client::delete(&path).await?;
+            confirming.set(false);
+            on_deleted.run(());
+            Ok::<_, api::Error>(())
+        }
+    });
+    let busy = delete.pending();
+    let error = move || delete.value().get().and_then(Result::err);
     view! {
         <button type="button" class="danger" data-testid="delete" on:click=move |_| confirming.set(true)>"Delete"</button>
         <Show when=move || confirming.get()>
             <div class="confirm" role="alertdialog" aria-label="Confirm deletion" data-testid="confirm-delete">
                 <p>{question.clone()}</p>
-                <button type="button" class="danger" data-testid="confirm-delete-button" on:click=confirm.clone()
+                <button type="button" class="danger" data-testid="confirm-delete-button" on:click=move |_| { delete.dispatch(()); }
                     disabled=move || busy.get()>"Yes, delete"</button>
                 <button type="button" class="secondary" on:click=move |_| confirming.set(false)>"Cancel"</button>
             </div>
         </Show>
-        {move || error.get().map(|message| view! { <p class="error" role="alert">{message}</p> })}
+        {move || error().map(|error| view! { <p class="error" role="alert">{error.describe()}</p> })}
     }
 }
 
@@ -143,30 +139,26 @@ pub fn ScaleControl(
 ) -> impl IntoView {
     let typed = RwSignal::new(None::<String>);
     let wanted = move || typed.get().unwrap_or_else(|| replicas.get().to_string());
-    let error = RwSignal::new(None::<String>);
     let path = format!("{}/scale", ty.object_path(namespace.as_deref(), &name));
-    let scale = move |_| {
-        let now = typed
-            .get_untracked()
-            .unwrap_or_else(|| replicas.get_untracked().to_string());
-        let Ok(count) = now.trim().parse::<u32>() else {
-            error.set(Some("Replicas must be a whole number, 0 or more.".into()));
-            return;
-        };
-        error.set(None);
-        let path = path.clone();
-        spawn_local(async move {
+    let scale = Action::new_unsync(move |wanted: &String| {
+        let (path, wanted) = (path.clone(), wanted.clone());
+        async move {
+            let Ok(count) = wanted.trim().parse::<u32>() else {
+                return Err("Replicas must be a whole number, 0 or more.".to_string());
+            };
             let patch = json!({"spec": {"replicas": count}});
-            if let Err(e) =
-                client::send_json(Method::PATCH, &path, "application/merge-patch+json", &patch)
-                    .await
-            {
-                error.set(Some(e.describe()));
-            } else {
-                // Follow the object again (the watch brings the new count).
-                typed.set(None);
-            }
-        });
+            client::send_json(Method::PATCH, &path, "application/merge-patch+json", &patch)
+                .await
+                .map_err(|error| error.describe())?;
+            // Follow the object again (the watch brings the new count).
+            typed.set(None);
+            Ok(())
+        }
+    });
+    // The last attempt's refusal; none while another is under way.
+    let error = move || match scale.value().get() {
+        Some(Err(message)) if !scale.pending().get() => Some(message),
+        _ => None,
     };
     view! {
         <span class="scale">
@@ -175,8 +167,11 @@ pub fn ScaleControl(
                 <input type="number" min="0" data-testid="replicas" prop:value=wanted
                     on:input=move |ev| typed.set(Some(event_target_value(&ev))) />
             </label>
-            <button type="button" data-testid="scale" on:click=scale>"Scale"</button>
+            <button type="button" data-testid="scale" on:click=move |_| {
+                let now = typed.get_untracked().unwrap_or_else(|| replicas.get_untracked().to_string());
+                scale.dispatch(now);
+            }>"Scale"</button>
         </span>
-        {move || error.get().map(|message| view! { <p class="error" role="alert">{message}</p> })}
+        {move || error().map(|message| view! { <p class="error" role="alert">{message}</p> })}
     }
 }
