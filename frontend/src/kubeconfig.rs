@@ -70,7 +70,8 @@ fn expiry_text(expires_at: u64) -> String {
 #[component]
 pub fn KubeconfigButton(expires_at: u64) -> impl IntoView {
     let download = Action::new_unsync(|_: &()| download());
-    let error = move || download.value().get().and_then(Result::err);
+    let outcome = download.value();
+    let error = move || outcome.get().and_then(Result::err);
     view! {
         <button type="button" class="secondary" on:click=move |_| { download.dispatch(()); }>"Download kubeconfig"</button>
         <span class="muted" data-testid="token-expiry" title="The downloaded kubeconfig stops working then">

@@ -114,7 +114,8 @@ pub fn DeleteButton(
         }
     });
     let busy = delete.pending();
-    let error = move || delete.value().get().and_then(Result::err);
+    let outcome = delete.value();
+    let error = move || outcome.get().and_then(Result::err);
     view! {
         <button type="button" class="danger" data-testid="delete" on:click=move |_| confirming.set(true)>"Delete"</button>
         <Show when=move || confirming.get()>
@@ -155,9 +156,11 @@ pub fn ScaleControl(
             Ok(())
         }
     });
+    let busy = scale.pending();
+    let outcome = scale.value();
     // The last attempt's refusal; none while another is under way.
-    let error = move || match scale.value().get() {
-        Some(Err(message)) if !scale.pending().get() => Some(message),
+    let error = move || match outcome.get() {
+        Some(Err(message)) if !busy.get() => Some(message),
         _ => None,
     };
     view! {

@@ -168,7 +168,8 @@ pub fn YamlEditor(
     });
     let busy = submit.pending();
     // The last submission's errors; none while another is under way.
-    let errors = Memo::new(move |_| match submit.value().get() {
+    let outcome = submit.value();
+    let errors = Memo::new(move |_| match outcome.get() {
         Some(Err(errors)) if !busy.get() => errors,
         _ => Vec::new(),
     });

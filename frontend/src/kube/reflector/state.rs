@@ -1,5 +1,7 @@
 //! The list-then-watch loop as a state machine, after kube-runtime's `watcher`: each `step`
 //! does one request (a list page, or one watch connection) and names the state that follows.
+//! kube-runtime's `Watching` is the inside of a step here: one connection's events are applied
+//! as they arrive, and when it ends the loop is `InitListed` again (or `Empty` after a 410).
 
 use leptos::prelude::*;
 use serde_json::Value;
