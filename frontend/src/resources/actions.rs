@@ -5,7 +5,7 @@ use gloo_net::http::Method;
 use leptos::prelude::*;
 use serde_json::json;
 
-use shared::AccessCheck;
+use shared::{AccessCheck, ApiError, ErrorCode};
 
 use crate::{
     api,
@@ -141,16 +141,22 @@ pub fn ScaleControl(
     let typed = RwSignal::new(None::<String>);
     let wanted = move || typed.get().unwrap_or_else(|| replicas.get().to_string());
     let path = format!("{}/scale", ty.object_path(namespace.as_deref(), &name));
-    let scale = Action::new_unsync(move |wanted: &String| {
-        let (path, wanted) = (path.clone(), wanted.clone());
+    // Every mutation's Action has the same input and output types: one copy of Action's code
+    // in the app.
+    let scale = Action::new_unsync(move |_: &()| {
+        let path = path.clone();
+        let wanted = typed
+            .get_untracked()
+            .unwrap_or_else(|| replicas.get_untracked().to_string());
         async move {
             let Ok(count) = wanted.trim().parse::<u32>() else {
-                return Err("Replicas must be a whole number, 0 or more.".to_string());
+                return Err(api::Error::Console(ApiError::new(
+                    ErrorCode::BadRequest,
+                    "Replicas must be a whole number, 0 or more.",
+                )));
             };
             let patch = json!({"spec": {"replicas": count}});
-            client::send_json(Method::PATCH, &path, "application/merge-patch+json", &patch)
-                .await
-                .map_err(|error| error.describe())?;
+            client::send_json(Method::PATCH, &path, "application/merge-patch+json", &patch).await?;
             // Follow the object again (the watch brings the new count).
             typed.set(None);
             Ok(())
@@ -160,7 +166,7 @@ pub fn ScaleControl(
     let outcome = scale.value();
     // The last attempt's refusal; none while another is under way.
     let error = move || match outcome.get() {
-        Some(Err(message)) if !busy.get() => Some(message),
+        Some(Err(error)) if !busy.get() => Some(error.describe()),
         _ => None,
     };
     view! {
@@ -170,10 +176,7 @@ pub fn ScaleControl(
                 <input type="number" min="0" data-testid="replicas" prop:value=wanted
                     on:input=move |ev| typed.set(Some(event_target_value(&ev))) />
             </label>
-            <button type="button" data-testid="scale" on:click=move |_| {
-                let now = typed.get_untracked().unwrap_or_else(|| replicas.get_untracked().to_string());
-                scale.dispatch(now);
-            }>"Scale"</button>
+            <button type="button" data-testid="scale" on:click=move |_| { scale.dispatch(()); }>"Scale"</button>
         </span>
         {move || error().map(|message| view! { <p class="error" role="alert">{message}</p> })}
     }

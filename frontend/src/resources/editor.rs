@@ -145,8 +145,8 @@ pub fn YamlEditor(
     let section_label = label.clone();
     // What the submission is doing while it runs: a dry run first, then the real thing.
     let stage = RwSignal::new("");
-    let submit = Action::new_unsync(move |source: &String| {
-        let (target, source) = (target.clone(), source.clone());
+    let submit = Action::new_unsync(move |_: &()| {
+        let (target, source) = (target.clone(), text.get_untracked());
         async move {
             if source.trim().is_empty() {
                 return Err(vec![EditorError {
@@ -235,7 +235,7 @@ pub fn YamlEditor(
                 })
             }}
             <div class="editor-actions">
-                <button type="button" data-testid="editor-apply" on:click=move |_| { submit.dispatch(text.get_untracked()); }
+                <button type="button" data-testid="editor-apply" on:click=move |_| { submit.dispatch(()); }
                     disabled=move || busy.get()>{verb}</button>
                 <button type="button" class="secondary" on:click=move |_| on_cancel.run(())>"Cancel"</button>
                 {move || busy.get().then(|| view! { <span class="loading" aria-live="polite">{stage.get()}</span> })}
