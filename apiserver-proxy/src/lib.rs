@@ -159,10 +159,7 @@ async fn readyz(State(proxy): State<Arc<Proxy>>) -> Response {
 
 /// A Kubernetes `Status` body, which kubectl reads and shows.
 pub fn status(code: StatusCode, reason: &str, message: &str) -> Response {
-    let body = json!({
-        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-        "message": message, "reason": reason, "code": code.as_u16(),
-    });
+    let body = shared::Status::failure(code.as_u16(), reason, message);
     (code, Json(body)).into_response()
 }
 

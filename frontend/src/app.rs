@@ -81,16 +81,16 @@ fn Protected() -> impl IntoView {
         SessionState::Active(_) => view! { <Outlet /> }.into_any(),
         SessionState::Unavailable(error) => view! {
             <h1>"The console is temporarily unavailable"</h1>
-            <p class="error" role="alert" data-testid="session-unavailable">{error.message}</p>
+            <p class="error" role="alert" data-testid="session-unavailable">{error.describe()}</p>
             <p class="loading">"Trying again by itself…"</p>
         }
         .into_any(),
         SessionState::Failed(error) => {
             // A refused session is retried with a login; anything else with a fresh start.
-            let log_in = error.code == shared::ErrorCode::Unauthenticated;
+            let log_in = error.is_session_ended();
             view! {
                 <h1>"The console cannot confirm your session"</h1>
-                <p class="error" role="alert" data-testid="session-error">{error.message}</p>
+                <p class="error" role="alert" data-testid="session-error">{error.describe()}</p>
                 <button
                     type="button"
                     data-testid="session-try-again"

@@ -7,5 +7,4 @@ pub mod reflector;
 pub mod resource_type;
 pub mod stream;
 
-pub use client::KubeError;
 pub use resource_type::ResourceType;

@@ -1,8 +1,8 @@
 //! "Download kubeconfig": the file is built here in the browser from the current token and the
 //! BFF's public configuration (never from anything in the page URL).
 
-use leptos::{prelude::*, task::spawn_local};
-use shared::{ApiError, ConsoleConfig, ErrorCode, kubeconfig::Kubeconfig};
+use leptos::prelude::*;
+use shared::{ConsoleConfig, kubeconfig::Kubeconfig};
 use wasm_bindgen::JsCast;
 
 use crate::{api, session};
@@ -22,13 +22,10 @@ pub fn file_name(config: &ConsoleConfig) -> String {
     format!("kubeconfig-{safe}.yaml")
 }
 
-pub fn build(config: &ConsoleConfig, token: &str) -> Result<String, ApiError> {
-    let ca = window().btoa(&config.apiserver_proxy_ca_pem).map_err(|_| {
-        ApiError::new(
-            ErrorCode::Internal,
-            "The CA in the console's configuration is not text.",
-        )
-    })?;
+pub fn build(config: &ConsoleConfig, token: &str) -> Result<String, api::Error> {
+    let ca = window()
+        .btoa(&config.apiserver_proxy_ca_pem)
+        .map_err(|_| api::Error::internal("The CA in the console's configuration is not text."))?;
     Kubeconfig::for_token(
         &config.cluster_name,
         &config.apiserver_proxy_url,
@@ -36,11 +33,11 @@ pub fn build(config: &ConsoleConfig, token: &str) -> Result<String, ApiError> {
         token,
     )
     .to_yaml()
-    .map_err(|_| ApiError::new(ErrorCode::Internal, "The kubeconfig could not be written."))
+    .map_err(|_| api::Error::internal("The kubeconfig could not be written."))
 }
 
-fn save(name: &str, text: &str) -> Result<(), ApiError> {
-    let failed = |_| ApiError::new(ErrorCode::Internal, "The browser refused to save the file.");
+fn save(name: &str, text: &str) -> Result<(), api::Error> {
+    let failed = |_| api::Error::internal("The browser refused to save the file.");
     let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
     let options = web_sys::BlobPropertyBag::new();
     options.set_type("application/yaml");
@@ -51,12 +48,18 @@ fn save(name: &str, text: &str) -> Result<(), ApiError> {
         .create_element("a")
         .map_err(failed)?
         .dyn_into()
-        .map_err(|_| ApiError::new(ErrorCode::Internal, "The browser refused to save the file."))?;
+        .map_err(|_| api::Error::internal("The browser refused to save the file."))?;
     anchor.set_href(&url);
     anchor.set_download(name);
     anchor.click();
     let _ = web_sys::Url::revoke_object_url(&url);
     Ok(())
+}
+
+async fn download() -> Result<(), api::Error> {
+    let token = session::stored_token().ok_or_else(api::Error::not_logged_in)?;
+    let config = api::console_config().await?;
+    save(&file_name(&config), &build(&config, &token)?)
 }
 
 fn expiry_text(expires_at: u64) -> String {
@@ -66,25 +69,14 @@ fn expiry_text(expires_at: u64) -> String {
 
 #[component]
 pub fn KubeconfigButton(expires_at: u64) -> impl IntoView {
-    let error = RwSignal::new(None::<String>);
-    let download = move |_| {
-        spawn_local(async move {
-            let result = async {
-                let token = session::stored_token().ok_or_else(|| {
-                    ApiError::new(ErrorCode::Unauthenticated, "You are not logged in.")
-                })?;
-                let config = api::console_config().await?;
-                save(&file_name(&config), &build(&config, &token)?)
-            }
-            .await;
-            error.set(result.err().map(|e| e.message));
-        });
-    };
+    let download = Action::new_unsync(|_: &()| download());
+    let outcome = download.value();
+    let error = move || outcome.get().and_then(Result::err);
     view! {
-        <button type="button" class="secondary" on:click=download>"Download kubeconfig"</button>
+        <button type="button" class="secondary" on:click=move |_| { download.dispatch(()); }>"Download kubeconfig"</button>
         <span class="muted" data-testid="token-expiry" title="The downloaded kubeconfig stops working then">
             "token valid until " {expiry_text(expires_at)}
         </span>
-        {move || error.get().map(|message| view! { <span class="error" role="alert">{message}</span> })}
+        {move || error().map(|error| view! { <span class="error" role="alert">{error.describe()}</span> })}
     }
 }

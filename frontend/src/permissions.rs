@@ -2,9 +2,9 @@
 //! control is a convenience: the apiserver still decides, and its 403 is shown if it comes.
 
 use leptos::prelude::*;
-use shared::{AccessCheck, AccessDecision, AccessQuery, ApiError, ErrorCode};
+use shared::{AccessCheck, AccessDecision, AccessQuery};
 
-use crate::{api, session};
+use crate::api;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Permissions {
@@ -28,18 +28,13 @@ impl Permissions {
     }
 }
 
-pub async fn check(checks: Vec<AccessCheck>) -> Result<Permissions, ApiError> {
+pub async fn check(checks: Vec<AccessCheck>) -> Result<Permissions, api::Error> {
     if checks.is_empty() {
         return Ok(Permissions::default());
     }
-    let token = session::stored_token()
-        .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "You are not logged in."))?;
-    let answer = api::permissions(
-        &token,
-        &AccessQuery {
-            checks: checks.clone(),
-        },
-    )
+    let answer = api::permissions(&AccessQuery {
+        checks: checks.clone(),
+    })
     .await?;
     Ok(Permissions {
         entries: checks.into_iter().zip(answer.decisions).collect(),
@@ -49,7 +44,7 @@ pub async fn check(checks: Vec<AccessCheck>) -> Result<Permissions, ApiError> {
 /// The permissions for the checks `checks` computes, refetched when its inputs change.
 pub fn permissions_for(
     checks: impl Fn() -> Vec<AccessCheck> + 'static,
-) -> LocalResource<Result<Permissions, ApiError>> {
+) -> LocalResource<Result<Permissions, api::Error>> {
     LocalResource::new(move || check(checks()))
 }
 

@@ -11,7 +11,7 @@ use gloo_storage::{LocalStorage, SessionStorage, Storage};
 use leptos::{prelude::*, task::spawn_local};
 use shared::{ApiError, ErrorCode, UserInfo};
 
-use crate::api;
+use crate::{api, kube::resource_type::encode};
 
 const TOKEN_KEY: &str = "kc.id_token";
 /// Written to localStorage on logout; the `storage` event tells every other tab.
@@ -31,9 +31,9 @@ pub enum SessionState {
     Checking,
     Active(UserInfo),
     /// The console's server or its identity provider is down for a moment; retried by itself.
-    Unavailable(ApiError),
+    Unavailable(api::Error),
     /// The console cannot confirm the session and does not try again by itself.
-    Failed(ApiError),
+    Failed(api::Error),
 }
 
 #[derive(Clone, Copy)]
@@ -121,8 +121,7 @@ pub fn log_in(return_to: &str) {
         route
     };
     let _ = SessionStorage::set(LOGIN_AT_KEY, now_ms());
-    let encoded: String = js_sys::encode_uri_component(&route).into();
-    go_to(&format!("/auth/login?return_to={encoded}"));
+    go_to(&format!("/auth/login?return_to={}", encode(&route)));
 }
 
 /// The session was refused for good (the BFF said 401 to a renewal): log in again, unless this
@@ -134,13 +133,16 @@ fn log_in_again(session: Option<Session>) {
     SessionStorage::delete(TOKEN_KEY);
     if (0.0..RELOGIN_WINDOW_MS).contains(&elapsed) {
         if let Some(session) = session {
-            session.state.set(SessionState::Failed(ApiError::new(
+            let refused = ApiError::new(
                 ErrorCode::Unauthenticated,
                 "The console refused your session again right after you logged in, so it \
                  stopped instead of sending you to log in once more. The cluster's \
                  configuration may not accept this identity provider's tokens; if that \
                  persists, contact the console's administrators.",
-            )));
+            );
+            session
+                .state
+                .set(SessionState::Failed(api::Error::Console(refused)));
         }
         return;
     }
@@ -162,9 +164,9 @@ pub fn is_public_route(path: &str) -> bool {
 }
 
 /// The failures that pass: the BFF or Dex down or restarting.
-fn is_outage(error: &ApiError) -> bool {
+fn is_outage(error: &api::Error) -> bool {
     matches!(
-        error.code,
+        error.code(),
         ErrorCode::NotReady | ErrorCode::UpstreamUnavailable | ErrorCode::Internal
     )
 }
@@ -172,24 +174,24 @@ fn is_outage(error: &ApiError) -> bool {
 impl Session {
     /// Checks the stored token with the BFF; without one (or with a refused one) the user logs in.
     pub fn start(self) {
-        let Some(token) = stored_token() else {
+        if stored_token().is_none() {
             log_in(&current_route());
             return;
-        };
-        spawn_local(async move { self.confirm(&token, false).await });
+        }
+        spawn_local(self.confirm(false));
     }
 
-    /// Asks the BFF whose token this is, retrying while the BFF is unavailable.
-    async fn confirm(self, token: &str, renewed: bool) {
+    /// Asks the BFF whose the stored token is, retrying while the BFF is unavailable.
+    async fn confirm(self, renewed: bool) {
         let mut delay = Duration::from_secs(1);
         loop {
-            match api::me(token).await {
+            match api::me().await {
                 Ok(user) => {
                     self.schedule_renewal(user.expires_at);
                     self.state.set(SessionState::Active(user));
                     return;
                 }
-                Err(error) if error.code == ErrorCode::Unauthenticated => {
+                Err(error) if error.is_session_ended() => {
                     if renewed {
                         // A token fresh from a renewal refused: renewing again would loop.
                         log_in_again(Some(self));
@@ -238,7 +240,7 @@ impl Session {
         let outcome = loop {
             match api::refresh().await {
                 Ok(fresh) => break Ok(fresh.id_token),
-                Err(error) if error.code == ErrorCode::Unauthenticated => break Err(()),
+                Err(error) if error.is_session_ended() => break Err(()),
                 Err(error) => {
                     // Only once the token has expired does the outage show: until then every
                     // page works as before.
@@ -260,7 +262,7 @@ impl Session {
                 store_token(&token);
                 // The session works: a refusal from now on is not part of a login loop.
                 SessionStorage::delete(LOGIN_AT_KEY);
-                self.confirm(&token, true).await;
+                self.confirm(true).await;
             }
             Err(()) => log_in_again(Some(self)),
         }

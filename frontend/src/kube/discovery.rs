@@ -6,11 +6,12 @@
 use leptos::prelude::*;
 use serde::Deserialize;
 
-use super::{KubeError, ResourceType, client};
+use super::{ResourceType, client};
+use crate::api;
 
 #[derive(Clone, Copy)]
 pub struct DiscoveryContext {
-    pub types: LocalResource<Result<Vec<ResourceType>, KubeError>>,
+    pub types: LocalResource<Result<Vec<ResourceType>, api::Error>>,
 }
 
 pub fn provide_discovery_context(active: Memo<bool>) -> DiscoveryContext {
@@ -89,7 +90,7 @@ struct Subresource {
     subresource: String,
 }
 
-pub async fn resource_types() -> Result<Vec<ResourceType>, KubeError> {
+pub async fn resource_types() -> Result<Vec<ResourceType>, api::Error> {
     let core: GroupList = client::get("/api", AGGREGATED).await?;
     let named: GroupList = client::get("/apis", AGGREGATED).await?;
     Ok(sorted(core.items.into_iter().chain(named.items)))

@@ -8,7 +8,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, ReadableStreamDefaultReader};
 
-use super::client::{self, KubeError};
+use crate::api::{Error, Request};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct WatchEvent {
@@ -24,7 +24,7 @@ pub enum WatchEnd {
     Closed,
     /// The page went away or the view changed.
     Aborted,
-    Failed(KubeError),
+    Failed(Error),
 }
 
 /// Streams the watch at `path` (query included), calling `on_open` once the apiserver has
@@ -37,15 +37,15 @@ pub async fn watch(
     on_open: impl FnOnce(),
     mut on_event: impl FnMut(WatchEvent),
 ) -> WatchEnd {
-    let sent = client::request(Method::GET, path)
-        .header("Accept", accept)
-        .abort_signal(Some(signal))
+    let sent = Request::cluster(Method::GET, path)
+        .accept(accept)
+        .abort_on(signal)
         .send()
         .await;
     if signal.aborted() {
         return WatchEnd::Aborted;
     }
-    let response = match client::checked(sent).await {
+    let response = match sent {
         Ok(response) => response,
         Err(error) => return WatchEnd::Failed(error),
     };

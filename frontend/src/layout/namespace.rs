@@ -5,16 +5,16 @@
 use gloo_storage::{LocalStorage, Storage};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate};
-use shared::{ApiError, ErrorCode, NamespaceChoices};
+use shared::NamespaceChoices;
 
-use crate::{api, page::Page, scope::NamespaceScope, session};
+use crate::{api, page::Page, scope::NamespaceScope};
 
 const NAMESPACE_KEY: &str = "kc.namespace";
 
 #[derive(Clone, Copy)]
 pub struct NamespaceContext {
     pub current: RwSignal<NamespaceScope>,
-    pub choices: LocalResource<Result<NamespaceChoices, ApiError>>,
+    pub choices: LocalResource<Result<NamespaceChoices, api::Error>>,
 }
 
 pub fn provide_namespace_context(active: Memo<bool>) -> NamespaceContext {
@@ -25,15 +25,9 @@ pub fn provide_namespace_context(active: Memo<bool>) -> NamespaceContext {
             let active = active.get();
             async move {
                 if !active {
-                    return Err(ApiError::new(
-                        ErrorCode::Unauthenticated,
-                        "You are not logged in.",
-                    ));
+                    return Err(api::Error::not_logged_in());
                 }
-                let token = session::stored_token().ok_or_else(|| {
-                    ApiError::new(ErrorCode::Unauthenticated, "You are not logged in.")
-                })?;
-                api::namespaces(&token).await
+                api::namespaces().await
             }
         }),
     };
@@ -113,7 +107,7 @@ pub fn NamespaceSwitcher() -> impl IntoView {
                             }.into_any()
                         }
                         Err(error) => view! {
-                            <span class="error" role="alert">{error.message}</span>
+                            <span class="error" role="alert">{error.describe()}</span>
                         }.into_any(),
                     }
                 })}}

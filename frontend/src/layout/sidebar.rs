@@ -53,7 +53,7 @@ pub fn Sidebar() -> impl IntoView {
                             }.into_any()
                         }
                         (Err(error), _) => view! { <p class="error" role="alert">{error.describe()}</p> }.into_any(),
-                        (_, Err(error)) => view! { <p class="error" role="alert">{error.message}</p> }.into_any(),
+                        (_, Err(error)) => view! { <p class="error" role="alert">{error.describe()}</p> }.into_any(),
                     }
                 })}
             </Suspense>

@@ -13,7 +13,7 @@ pub fn AuthCompletePage() -> impl IntoView {
                 session::store_token(&handoff.id_token);
                 let _ = window().location().replace(&handoff.return_to);
             }
-            Err(error) => failure.set(Some(error.message)),
+            Err(error) => failure.set(Some(error.describe())),
         }
     });
     view! {

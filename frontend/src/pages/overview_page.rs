@@ -27,7 +27,7 @@ pub fn OverviewPage() -> impl IntoView {
                         <p>"API endpoint for kubectl: " <code>{config.apiserver_proxy_url}</code></p>
                     }.into_any(),
                     Err(error) => view! {
-                        <p class="error" role="alert">{error.message}</p>
+                        <p class="error" role="alert">{error.describe()}</p>
                     }.into_any(),
                 }
             })}

@@ -2,12 +2,13 @@
 //! is still shown plainly if it comes.
 
 use gloo_net::http::Method;
-use leptos::{prelude::*, task::spawn_local};
+use leptos::prelude::*;
 use serde_json::json;
 
-use shared::AccessCheck;
+use shared::{AccessCheck, ApiError, ErrorCode};
 
 use crate::{
+    api,
     kube::{ResourceType, client},
     permissions::Permissions,
 };
@@ -98,38 +99,34 @@ pub fn DeleteButton(
     on_deleted: Callback<()>,
 ) -> impl IntoView {
     let confirming = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
     let path = ty.object_path(namespace.as_deref(), &name);
     let question = format!(
         "Delete {} {name}? This cannot be undone.",
         ty.kind.to_lowercase()
     );
-    let confirm = move |_| {
+    let delete = Action::new_unsync(move |_: &()| {
         let path = path.clone();
-        busy.set(true);
-        spawn_local(async move {
-            match client::delete(&path).await {
-                Ok(()) => {
-                    confirming.set(false);
-                    on_deleted.run(());
-                }
-                Err(e) => error.set(Some(e.describe())),
-            }
-            busy.set(false);
-        });
-    };
+        async move {
+            client::delete(&path).await?;
+            confirming.set(false);
+            on_deleted.run(());
+            Ok::<_, api::Error>(())
+        }
+    });
+    let busy = delete.pending();
+    let outcome = delete.value();
+    let error = move || outcome.get().and_then(Result::err);
     view! {
         <button type="button" class="danger" data-testid="delete" on:click=move |_| confirming.set(true)>"Delete"</button>
         <Show when=move || confirming.get()>
             <div class="confirm" role="alertdialog" aria-label="Confirm deletion" data-testid="confirm-delete">
                 <p>{question.clone()}</p>
-                <button type="button" class="danger" data-testid="confirm-delete-button" on:click=confirm.clone()
+                <button type="button" class="danger" data-testid="confirm-delete-button" on:click=move |_| { delete.dispatch(()); }
                     disabled=move || busy.get()>"Yes, delete"</button>
                 <button type="button" class="secondary" on:click=move |_| confirming.set(false)>"Cancel"</button>
             </div>
         </Show>
-        {move || error.get().map(|message| view! { <p class="error" role="alert">{message}</p> })}
+        {move || error().map(|error| view! { <p class="error" role="alert">{error.describe()}</p> })}
     }
 }
 
@@ -143,30 +140,34 @@ pub fn ScaleControl(
 ) -> impl IntoView {
     let typed = RwSignal::new(None::<String>);
     let wanted = move || typed.get().unwrap_or_else(|| replicas.get().to_string());
-    let error = RwSignal::new(None::<String>);
     let path = format!("{}/scale", ty.object_path(namespace.as_deref(), &name));
-    let scale = move |_| {
-        let now = typed
+    // Every mutation's Action has the same input and output types: one copy of Action's code
+    // in the app.
+    let scale = Action::new_unsync(move |_: &()| {
+        let path = path.clone();
+        let wanted = typed
             .get_untracked()
             .unwrap_or_else(|| replicas.get_untracked().to_string());
-        let Ok(count) = now.trim().parse::<u32>() else {
-            error.set(Some("Replicas must be a whole number, 0 or more.".into()));
-            return;
-        };
-        error.set(None);
-        let path = path.clone();
-        spawn_local(async move {
+        async move {
+            let Ok(count) = wanted.trim().parse::<u32>() else {
+                return Err(api::Error::Console(ApiError::new(
+                    ErrorCode::BadRequest,
+                    "Replicas must be a whole number, 0 or more.",
+                )));
+            };
             let patch = json!({"spec": {"replicas": count}});
-            if let Err(e) =
-                client::send_json(Method::PATCH, &path, "application/merge-patch+json", &patch)
-                    .await
-            {
-                error.set(Some(e.describe()));
-            } else {
-                // Follow the object again (the watch brings the new count).
-                typed.set(None);
-            }
-        });
+            client::send_json(Method::PATCH, &path, "application/merge-patch+json", &patch).await?;
+            // Follow the object again (the watch brings the new count).
+            typed.set(None);
+            Ok(())
+        }
+    });
+    let busy = scale.pending();
+    let outcome = scale.value();
+    // The last attempt's refusal; none while another is under way.
+    let error = move || match outcome.get() {
+        Some(Err(error)) if !busy.get() => Some(error.describe()),
+        _ => None,
     };
     view! {
         <span class="scale">
@@ -175,8 +176,8 @@ pub fn ScaleControl(
                 <input type="number" min="0" data-testid="replicas" prop:value=wanted
                     on:input=move |ev| typed.set(Some(event_target_value(&ev))) />
             </label>
-            <button type="button" data-testid="scale" on:click=scale>"Scale"</button>
+            <button type="button" data-testid="scale" on:click=move |_| { scale.dispatch(()); }>"Scale"</button>
         </span>
-        {move || error.get().map(|message| view! { <p class="error" role="alert">{message}</p> })}
+        {move || error().map(|message| view! { <p class="error" role="alert">{message}</p> })}
     }
 }

@@ -3,10 +3,13 @@
 //! text and marked on their line; the text is never lost when something fails.
 
 use gloo_net::http::Method;
-use leptos::{prelude::*, task::spawn_local};
+use leptos::prelude::*;
 use serde_json::Value;
 
-use crate::kube::{KubeError, ResourceType, client};
+use crate::{
+    api,
+    kube::{ResourceType, client},
+};
 
 const YAML: &str = "application/yaml";
 
@@ -70,10 +73,16 @@ pub fn line_of_yaml_error(message: &str) -> Option<usize> {
 }
 
 /// The apiserver's refusal, with each cause on its line where it can be placed.
-pub fn errors_from(text: &str, error: &KubeError) -> Vec<EditorError> {
+pub fn errors_from(text: &str, error: &api::Error) -> Vec<EditorError> {
+    let api::Error::Cluster(status) = error else {
+        return vec![EditorError {
+            line: None,
+            message: error.describe(),
+        }];
+    };
     // The apiserver's YAML error quotes the body in hex after the reason: keep the reason only.
-    if let Some(start) = error.message.find("yaml: ") {
-        let reason = &error.message[start + 6..];
+    if let Some(start) = status.message.find("yaml: ") {
+        let reason = &status.message[start + 6..];
         let reason = reason.split(" (").next().unwrap_or(reason);
         return vec![EditorError {
             line: line_of_yaml_error(reason),
@@ -84,7 +93,7 @@ pub fn errors_from(text: &str, error: &KubeError) -> Vec<EditorError> {
         line: None,
         message: error.describe(),
     }];
-    errors.extend(error.causes.iter().map(|cause| EditorError {
+    errors.extend(status.causes().iter().map(|cause| EditorError {
         line: line_of_field(text, &cause.field),
         message: if cause.field.is_empty() {
             cause.message.clone()
@@ -97,7 +106,7 @@ pub fn errors_from(text: &str, error: &KubeError) -> Vec<EditorError> {
 
 /// Sends the text as YAML: the apiserver parses it (the app carries no YAML parser, which keeps
 /// its first load small) and says where a syntax error is.
-async fn apply(target: &EditTarget, manifest: &str, dry_run: bool) -> Result<Value, KubeError> {
+async fn apply(target: &EditTarget, manifest: &str, dry_run: bool) -> Result<Value, api::Error> {
     let query = if dry_run {
         "?fieldManager=kube-console&dryRun=All"
     } else {
@@ -127,49 +136,43 @@ pub fn YamlEditor(
     on_cancel: Callback<()>,
 ) -> impl IntoView {
     let text = RwSignal::new(initial);
-    let errors = RwSignal::new(Vec::<EditorError>::new());
-    let busy = RwSignal::new(None::<&'static str>);
     let textarea = NodeRef::<leptos::html::Textarea>::new();
     let gutter = NodeRef::<leptos::html::Pre>::new();
     let (verb, label) = match &target {
         EditTarget::Create { ty, .. } => ("Create", format!("New {} (YAML)", ty.kind)),
         EditTarget::Edit { name, .. } => ("Save", format!("{name} (YAML)")),
     };
-    let target = StoredValue::new(target);
     let section_label = label.clone();
-
-    let submit = move |_| {
-        let source = text.get_untracked();
-        let target = target.get_value();
-        if source.trim().is_empty() {
-            errors.set(vec![EditorError {
-                line: Some(1),
-                message: "The manifest is empty.".into(),
-            }]);
-            return;
+    // What the submission is doing while it runs: a dry run first, then the real thing.
+    let stage = RwSignal::new("");
+    let submit = Action::new_unsync(move |_: &()| {
+        let (target, source) = (target.clone(), text.get_untracked());
+        async move {
+            if source.trim().is_empty() {
+                return Err(vec![EditorError {
+                    line: Some(1),
+                    message: "The manifest is empty.".into(),
+                }]);
+            }
+            stage.set("Checking with the cluster (dry run)…");
+            apply(&target, &source, true)
+                .await
+                .map_err(|error| errors_from(&source, &error))?;
+            stage.set("Applying…");
+            let applied = apply(&target, &source, false)
+                .await
+                .map_err(|error| errors_from(&source, &error))?;
+            on_done.run(applied);
+            Ok(())
         }
-        let manifest = source.clone();
-        errors.set(Vec::new());
-        spawn_local(async move {
-            busy.set(Some("Checking with the cluster (dry run)…"));
-            if let Err(error) = apply(&target, &manifest, true).await {
-                busy.set(None);
-                errors.set(errors_from(&source, &error));
-                return;
-            }
-            busy.set(Some("Applying…"));
-            match apply(&target, &manifest, false).await {
-                Ok(applied) => {
-                    busy.set(None);
-                    on_done.run(applied);
-                }
-                Err(error) => {
-                    busy.set(None);
-                    errors.set(errors_from(&source, &error));
-                }
-            }
-        });
-    };
+    });
+    let busy = submit.pending();
+    // The last submission's errors; none while another is under way.
+    let outcome = submit.value();
+    let errors = Memo::new(move |_| match outcome.get() {
+        Some(Err(errors)) if !busy.get() => errors,
+        _ => Vec::new(),
+    });
     let go_to_line = move |line: usize| {
         let Some(area) = textarea.get_untracked() else {
             return;
@@ -232,9 +235,10 @@ pub fn YamlEditor(
                 })
             }}
             <div class="editor-actions">
-                <button type="button" data-testid="editor-apply" on:click=submit disabled=move || busy.get().is_some()>{verb}</button>
+                <button type="button" data-testid="editor-apply" on:click=move |_| { submit.dispatch(()); }
+                    disabled=move || busy.get()>{verb}</button>
                 <button type="button" class="secondary" on:click=move |_| on_cancel.run(())>"Cancel"</button>
-                {move || busy.get().map(|stage| view! { <span class="loading" aria-live="polite">{stage}</span> })}
+                {move || busy.get().then(|| view! { <span class="loading" aria-live="polite">{stage.get()}</span> })}
             </div>
         </section>
     }
@@ -261,14 +265,14 @@ mod tests {
             "error converting YAML to JSON: yaml: line 5: did not find expected ',' or ']'";
         assert_eq!(line_of_yaml_error(message), Some(5));
         assert_eq!(line_of_yaml_error("no line here"), None);
-        let refused = KubeError {
-            status: 400,
+        let refused = api::Error::Cluster(shared::Status {
+            code: 400,
             reason: "BadRequest".into(),
             message: format!(
                 "the object provided is unrecognized (must be of type ConfigMap): {message} (6170)"
             ),
-            causes: vec![],
-        };
+            ..Default::default()
+        });
         let errors = errors_from("", &refused);
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].line, Some(5));

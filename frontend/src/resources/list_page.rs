@@ -147,7 +147,7 @@ fn KindList(ty: ResourceType, target: RouteTarget) -> impl IntoView {
                                 </Show>
                                 <WhyHidden permissions=p.clone() />
                             }.into_any(),
-                            Err(error) => view! { <span class="error" role="alert">{error.message}</span> }.into_any(),
+                            Err(error) => view! { <span class="error" role="alert">{error.describe()}</span> }.into_any(),
                         }
                     })
                 }}
