@@ -15,7 +15,7 @@ pub enum Api {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Error {
     /// The cluster refused; the apiserver's `Status` says why (its `code` is the HTTP status).
-    Cluster(Status),
+    Cluster(Box<Status>),
     /// The console refused (its server, in the shared error body, or this app itself, in the same
     /// shape): the message is already a whole sentence for people.
     Console(ApiError),
@@ -61,7 +61,7 @@ impl Error {
         if object.code == 0 {
             object.code = status;
         }
-        Error::Cluster(object)
+        Error::Cluster(Box::new(object))
     }
 
     /// What the failure means for the app (the session's outage and refusal rules read this).

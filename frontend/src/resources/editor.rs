@@ -265,14 +265,14 @@ mod tests {
             "error converting YAML to JSON: yaml: line 5: did not find expected ',' or ']'";
         assert_eq!(line_of_yaml_error(message), Some(5));
         assert_eq!(line_of_yaml_error("no line here"), None);
-        let refused = api::Error::Cluster(shared::Status {
+        let refused = api::Error::Cluster(Box::new(shared::Status {
             code: 400,
             reason: "BadRequest".into(),
             message: format!(
                 "the object provided is unrecognized (must be of type ConfigMap): {message} (6170)"
             ),
             ..Default::default()
-        });
+        }));
         let errors = errors_from("", &refused);
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].line, Some(5));
