@@ -28,7 +28,7 @@ pub fn App() -> impl IntoView {
     let session = provide_session_context();
     provide_console_contexts(session.is_active());
     let path = window().location().pathname().unwrap_or_default();
-    let public = session::is_public_route(&path);
+    let public = Page::needs_no_session(&path);
     if !public {
         session.start();
     }
@@ -51,9 +51,9 @@ pub fn App() -> impl IntoView {
                 </Show>
                 <main class="content" id="main">
                     <Routes fallback=NotFoundPage>
-                        <Route path=path!("/auth/complete") view=AuthCompletePage />
-                        <Route path=path!("/auth/error") view=AuthErrorPage />
-                        <Route path=path!("/logged-out") view=LoggedOutPage />
+                        <Route path=patterns::login_complete() view=AuthCompletePage />
+                        <Route path=patterns::login_failed() view=AuthErrorPage />
+                        <Route path=patterns::logged_out() view=LoggedOutPage />
                         <ParentRoute path=path!("") view=Protected>
                             <Route path=path!("/") view=OverviewPage />
                             <Route path=patterns::list_in_namespace() view=ListPage />

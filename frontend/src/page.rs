@@ -1,4 +1,4 @@
-//! Every page of the app behind the login, and the one place that knows their paths:
+//! Every page of the app, and the one place that knows their paths:
 //! `Page::path` builds them, `Page::parse` reads them, and the router's patterns
 //! (`page::patterns`) are made of the same prefixes. The pages read their target with
 //! `Page::parse`, not from the patterns' parameters.
@@ -14,6 +14,12 @@ use crate::{
 const IN_NAMESPACE: &str = "ns";
 const ALL_NAMESPACES: &str = "all";
 const CLUSTER: &str = "cluster";
+/// The pages that need no session: the end of a login (under the BFF's `/auth`, whose other
+/// routes never reach the app), its failure, and the logged-out page.
+const AUTH: &str = "auth";
+const LOGIN_COMPLETE: &str = "complete";
+const LOGIN_FAILED: &str = "error";
+const LOGGED_OUT: &str = "logged-out";
 
 /// Where a resource kind lives in the app's routes: "core" stands for the core group.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,9 +66,23 @@ pub enum Page {
         namespace: Option<String>,
         name: String,
     },
+    /// Where the BFF sends the browser after a login, to pick up the session.
+    LoginComplete,
+    /// Where the BFF sends the browser when a login fails (`?reason=`).
+    LoginFailed,
+    LoggedOut,
 }
 
 impl Page {
+    /// Does the page at `path` work without a session? Anything under `/auth/` does, so that an
+    /// unknown one is a "not found" rather than a login.
+    pub fn needs_no_session(path: &str) -> bool {
+        path.strip_prefix('/')
+            .and_then(|path| path.strip_prefix(AUTH))
+            .is_some_and(|rest| rest.starts_with('/'))
+            || Page::parse(path) == Some(Page::LoggedOut)
+    }
+
     pub fn list(ty: &ResourceType, namespace: Option<NamespaceScope>) -> Self {
         Page::List {
             kind: KindRoute::of(ty),
@@ -88,6 +108,9 @@ impl Page {
         };
         match self {
             Page::Overview => "/".to_string(),
+            Page::LoginComplete => format!("/{AUTH}/{LOGIN_COMPLETE}"),
+            Page::LoginFailed => format!("/{AUTH}/{LOGIN_FAILED}"),
+            Page::LoggedOut => format!("/{LOGGED_OUT}"),
             Page::List { kind, namespace } => list_path(kind, namespace.as_ref()),
             Page::Detail {
                 kind,
@@ -116,6 +139,12 @@ impl Page {
             })
             .collect::<Option<Vec<String>>>()?;
         let (prefix, rest) = segments.split_first()?;
+        match (prefix.as_str(), rest) {
+            (AUTH, [page]) if page == LOGIN_COMPLETE => return Some(Page::LoginComplete),
+            (AUTH, [page]) if page == LOGIN_FAILED => return Some(Page::LoginFailed),
+            (LOGGED_OUT, []) => return Some(Page::LoggedOut),
+            _ => {}
+        }
         let (namespace, rest) = match prefix.as_str() {
             IN_NAMESPACE => {
                 let (ns, rest) = rest.split_first()?;
@@ -216,6 +245,24 @@ pub mod patterns {
     pub fn detail_in_cluster() -> (Prefix, Kind, ParamSegment) {
         (StaticSegment(super::CLUSTER), kind(), ParamSegment("name"))
     }
+
+    pub fn login_complete() -> (Prefix, Prefix) {
+        (
+            StaticSegment(super::AUTH),
+            StaticSegment(super::LOGIN_COMPLETE),
+        )
+    }
+
+    pub fn login_failed() -> (Prefix, Prefix) {
+        (
+            StaticSegment(super::AUTH),
+            StaticSegment(super::LOGIN_FAILED),
+        )
+    }
+
+    pub fn logged_out() -> Prefix {
+        StaticSegment(super::LOGGED_OUT)
+    }
 }
 
 #[cfg(test)]
@@ -243,7 +290,12 @@ mod tests {
             "*",
             "+&=;",
         ];
-        let mut pages = vec![Page::Overview];
+        let mut pages = vec![
+            Page::Overview,
+            Page::LoginComplete,
+            Page::LoginFailed,
+            Page::LoggedOut,
+        ];
         for name in odd {
             let kinds = [kind("core", "v1", "configmaps"), kind("apps", "v1", name)];
             for kind in kinds {
@@ -331,8 +383,9 @@ mod tests {
             "/ns/team-a/core/v1/pods/web/extra",
             "/all/apps/v1/deployments/web",
             "/cluster//v1/namespaces",
-            "/logged-out",
-            "/auth/complete",
+            "/auth",
+            "/auth/complete/more",
+            "/logged-out/more",
             "/ns/team-a/core/v1/pods/%FF",
         ] {
             assert_eq!(Page::parse(path), None, "{path}");
@@ -341,5 +394,29 @@ mod tests {
             Page::parse("/ns/team-a/core/v1/pods/"),
             Page::parse("/ns/team-a/core/v1/pods")
         );
+    }
+
+    #[test]
+    fn the_pages_without_a_session() {
+        assert_eq!(Page::LoginComplete.path(), "/auth/complete");
+        assert_eq!(Page::LoginFailed.path(), "/auth/error");
+        assert_eq!(Page::LoggedOut.path(), "/logged-out");
+        for path in [
+            "/auth/complete",
+            "/auth/error",
+            "/auth/unknown",
+            "/logged-out",
+        ] {
+            assert!(Page::needs_no_session(path), "{path}");
+        }
+        for path in [
+            "/",
+            "/authx/complete",
+            "/auth",
+            "/ns/team-a/core/v1/pods",
+            "/logged-outx",
+        ] {
+            assert!(!Page::needs_no_session(path), "{path}");
+        }
     }
 }

@@ -27,7 +27,7 @@ pub struct RouteTarget {
 impl RouteTarget {
     fn of(page: Page) -> Option<Self> {
         match page {
-            Page::Overview => None,
+            Page::Overview | Page::LoginComplete | Page::LoginFailed | Page::LoggedOut => None,
             Page::List { kind, namespace } => Some(RouteTarget {
                 kind,
                 namespace,

@@ -11,7 +11,7 @@ use gloo_storage::{LocalStorage, SessionStorage, Storage};
 use leptos::{prelude::*, task::spawn_local};
 use shared::{ApiError, ErrorCode, UserInfo};
 
-use crate::{api, kube::resource_type::encode};
+use crate::{api, kube::resource_type::encode, page::Page};
 
 const TOKEN_KEY: &str = "kc.id_token";
 /// Written to localStorage on logout; the `storage` event tells every other tab.
@@ -58,7 +58,7 @@ pub fn provide_session_context() -> Session {
     let handle = window_event_listener(leptos::ev::storage, |event| {
         if event.key().as_deref() == Some(LOGOUT_KEY) {
             SessionStorage::delete(TOKEN_KEY);
-            go_to("/logged-out");
+            go_to(&Page::LoggedOut.path());
         }
     });
     on_cleanup(move || handle.remove());
@@ -156,11 +156,6 @@ pub fn expect_session_ended() {
         Some(session) => spawn_local(session.renew()),
         None => log_in_again(None),
     }
-}
-
-/// Paths that work without a session: the end of a login, its failures, and the logged-out page.
-pub fn is_public_route(path: &str) -> bool {
-    path.starts_with("/auth/") || path == "/logged-out"
 }
 
 /// The failures that pass: the BFF or Dex down or restarting.
@@ -274,7 +269,7 @@ impl Session {
             SessionStorage::delete(TOKEN_KEY);
             SessionStorage::delete(LOGIN_AT_KEY);
             let _ = LocalStorage::set(LOGOUT_KEY, now_ms());
-            go_to("/logged-out");
+            go_to(&Page::LoggedOut.path());
         });
     }
 }
