@@ -2,7 +2,7 @@
 //! and show `describe()`.
 
 use serde_json::Value;
-use shared::{ApiError, ErrorCode, Status};
+use shared::{ApiError, ErrorCode, Status, StatusCause, StatusDetails};
 
 /// Which API a request went to: the console's own (`/api`, `/auth`) or the cluster's (through
 /// the BFF's `/api/k8s`). It decides how a bare failure is worded.
@@ -57,7 +57,7 @@ impl Error {
     /// A `Status` object (a failure's body or a watch's ERROR event); `status` stands in for a
     /// code it does not state.
     pub fn from_status_object(status: u16, value: Value) -> Self {
-        let mut object: Status = serde_json::from_value(value).unwrap_or_default();
+        let mut object = status_of(&value);
         if object.code == 0 {
             object.code = status;
         }
@@ -119,6 +119,61 @@ impl Error {
     }
 }
 
+/// The fields of a `Status` the app reads, picked from the object: a derived `Deserialize` would
+/// add more to the first load than the app needs from it.
+fn status_of(value: &Value) -> Status {
+    let text = |pointer: &str| {
+        value
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let causes: Vec<StatusCause> = value
+        .pointer("/details/causes")
+        .and_then(Value::as_array)
+        .map(|causes| {
+            causes
+                .iter()
+                .map(|cause| {
+                    let text = |key: &str| {
+                        cause
+                            .get(key)
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_string()
+                    };
+                    StatusCause {
+                        reason: text("reason"),
+                        message: text("message"),
+                        field: text("field"),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Status {
+        kind: text("/kind"),
+        api_version: text("/apiVersion"),
+        status: value
+            .get("status")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        message: text("/message"),
+        reason: text("/reason"),
+        details: (!causes.is_empty()).then(|| StatusDetails {
+            causes,
+            ..StatusDetails::default()
+        }),
+        code: value
+            .get("code")
+            .and_then(Value::as_u64)
+            .and_then(|code| u16::try_from(code).ok())
+            .unwrap_or_default(),
+        ..Status::default()
+    }
+}
+
 /// How the cluster's refusal with this HTTP status is introduced.
 fn lead(code: u16) -> &'static str {
     match code {
@@ -174,5 +229,35 @@ mod tests {
             "The console's server answered with status 503."
         );
         assert!(Error::from_body(401, "", Api::Console).is_session_ended());
+    }
+
+    #[test]
+    fn a_status_body_keeps_what_the_app_reads() {
+        let body = r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",
+            "message":"ConfigMap \"x\" is invalid","reason":"Invalid","code":422,
+            "details":{"name":"x","kind":"ConfigMap","causes":[
+                {"reason":"FieldValueInvalid","message":"Invalid value","field":"metadata.name"}]}}"#;
+        let Error::Cluster(status) = Error::from_body(500, body, Api::Cluster) else {
+            panic!("not a cluster error");
+        };
+        assert_eq!(status.code, 422);
+        assert_eq!(status.reason, "Invalid");
+        assert_eq!(status.message, "ConfigMap \"x\" is invalid");
+        assert_eq!(status.status.as_deref(), Some("Failure"));
+        assert_eq!(
+            status.causes(),
+            [StatusCause {
+                reason: "FieldValueInvalid".into(),
+                message: "Invalid value".into(),
+                field: "metadata.name".into(),
+            }]
+        );
+        let Error::Cluster(without_code) =
+            Error::from_body(410, r#"{"kind":"Status","reason":"Expired"}"#, Api::Cluster)
+        else {
+            panic!("not a cluster error");
+        };
+        assert_eq!(without_code.code, 410);
+        assert!(without_code.causes().is_empty());
     }
 }
