@@ -43,6 +43,12 @@ pub struct Browser {
     violations: std::sync::Mutex<Vec<String>>,
 }
 
+/// Dex keeps one refresh token per user and client, and a login replaces the one before it: two
+/// browsers of one test binary logging in as the same user at once could spend each other's token
+/// between the callback and the app's hand-off (`invalid_request`, "already claimed"). Logins in
+/// one binary take turns; `cargo xtask test` runs the binaries one after another.
+static LOGIN_TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 impl Browser {
     pub async fn start(stack: &StackDescription) -> anyhow::Result<Browser> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
@@ -268,9 +274,11 @@ impl Browser {
     ) -> anyhow::Result<Browser> {
         let user = stack.require_user(role)?;
         let browser = Browser::start(stack).await?;
+        let turn = LOGIN_TURN.lock().await;
         browser.open(path).await?;
         browser.log_in_at_dex(&user).await?;
         browser.wait_for("[data-testid=current-user]").await?;
+        drop(turn);
         Ok(browser)
     }
 
