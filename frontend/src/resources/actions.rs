@@ -108,13 +108,19 @@ pub fn DeleteButton(
         let path = path.clone();
         async move {
             client::delete(&path).await?;
-            confirming.set(false);
-            on_deleted.run(());
             Ok::<_, api::Error>(())
         }
     });
     let busy = delete.pending();
     let outcome = delete.value();
+    // Leaving the page once the Action has settled: done inside its future, it would dispose what
+    // the Action still updates.
+    Effect::new(move |_| {
+        if let Some(Ok(())) = outcome.get() {
+            confirming.set(false);
+            on_deleted.run(());
+        }
+    });
     let error = move || outcome.get().and_then(Result::err);
     view! {
         <button type="button" class="danger" data-testid="delete" on:click=move |_| confirming.set(true)>"Delete"</button>

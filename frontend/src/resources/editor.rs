@@ -145,6 +145,9 @@ pub fn YamlEditor(
     let section_label = label.clone();
     // What the submission is doing while it runs: a dry run first, then the real thing.
     let stage = RwSignal::new("");
+    // The object the cluster stored, handed to `on_done` once the submission has settled: done
+    // inside the Action's future, closing the editor would dispose what the Action still updates.
+    let applied = RwSignal::new(None::<Value>);
     let submit = Action::new_unsync(move |_: &()| {
         let (target, source) = (target.clone(), text.get_untracked());
         async move {
@@ -159,11 +162,16 @@ pub fn YamlEditor(
                 .await
                 .map_err(|error| errors_from(&source, &error))?;
             stage.set("Applying…");
-            let applied = apply(&target, &source, false)
+            let stored = apply(&target, &source, false)
                 .await
                 .map_err(|error| errors_from(&source, &error))?;
-            on_done.run(applied);
+            applied.set(Some(stored));
             Ok(())
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(stored) = applied.get() {
+            on_done.run(stored);
         }
     });
     let busy = submit.pending();
