@@ -1,0 +1,152 @@
+use super::*;
+
+fn kind(group: &str, version: &str, resource: &str) -> KindRoute {
+    KindRoute {
+        group: group.into(),
+        version: version.into(),
+        resource: resource.into(),
+    }
+}
+
+fn every_page() -> Vec<Page> {
+    let odd = [
+        "web",
+        "a/b",
+        "../../healthz",
+        "a?b#c",
+        "100%",
+        "%2F",
+        "with space",
+        "ünïcode",
+        "*",
+        "+&=;",
+    ];
+    let mut pages = vec![
+        Page::Overview,
+        Page::LoginComplete,
+        Page::LoginFailed,
+        Page::LoggedOut,
+    ];
+    for name in odd {
+        let kinds = [kind("core", "v1", "configmaps"), kind("apps", "v1", name)];
+        for kind in kinds {
+            pages.push(Page::List {
+                kind: kind.clone(),
+                namespace: Some(NamespaceScope::One(name.into())),
+            });
+            pages.push(Page::List {
+                kind: kind.clone(),
+                namespace: Some(NamespaceScope::All),
+            });
+            pages.push(Page::List {
+                kind: kind.clone(),
+                namespace: None,
+            });
+            pages.push(Page::Detail {
+                kind: kind.clone(),
+                namespace: Some("team-a".into()),
+                name: name.into(),
+            });
+            pages.push(Page::Detail {
+                kind,
+                namespace: None,
+                name: name.into(),
+            });
+        }
+    }
+    pages
+}
+
+#[test]
+fn every_page_parses_back_from_its_path() {
+    for page in every_page() {
+        let path = page.path();
+        assert_eq!(Page::parse(&path), Some(page), "{path}");
+    }
+}
+
+#[test]
+fn the_paths_the_app_has_always_used() {
+    let configmaps = kind("core", "v1", "configmaps");
+    assert_eq!(Page::Overview.path(), "/");
+    assert_eq!(
+        Page::List {
+            kind: configmaps.clone(),
+            namespace: Some(NamespaceScope::One("team-a".into())),
+        }
+        .path(),
+        "/ns/team-a/core/v1/configmaps"
+    );
+    assert_eq!(
+        Page::List {
+            kind: kind("apps", "v1", "deployments"),
+            namespace: Some(NamespaceScope::All),
+        }
+        .path(),
+        "/all/apps/v1/deployments"
+    );
+    assert_eq!(
+        Page::Detail {
+            kind: kind("core", "v1", "namespaces"),
+            namespace: None,
+            name: "team-a".into(),
+        }
+        .path(),
+        "/cluster/core/v1/namespaces/team-a"
+    );
+    assert_eq!(
+        Page::Detail {
+            kind: configmaps,
+            namespace: Some("team-a".into()),
+            name: "a/b".into(),
+        }
+        .path(),
+        "/ns/team-a/core/v1/configmaps/a%2Fb"
+    );
+}
+
+#[test]
+fn other_paths_are_no_page() {
+    for path in [
+        "",
+        "ns/team-a/core/v1/pods",
+        "/ns/team-a/core/v1",
+        "/ns/team-a/core/v1/pods/web/extra",
+        "/all/apps/v1/deployments/web",
+        "/cluster//v1/namespaces",
+        "/auth",
+        "/auth/complete/more",
+        "/logged-out/more",
+        "/ns/team-a/core/v1/pods/%FF",
+    ] {
+        assert_eq!(Page::parse(path), None, "{path}");
+    }
+    assert_eq!(
+        Page::parse("/ns/team-a/core/v1/pods/"),
+        Page::parse("/ns/team-a/core/v1/pods")
+    );
+}
+
+#[test]
+fn the_pages_without_a_session() {
+    assert_eq!(Page::LoginComplete.path(), "/auth/complete");
+    assert_eq!(Page::LoginFailed.path(), "/auth/error");
+    assert_eq!(Page::LoggedOut.path(), "/logged-out");
+    for path in [
+        "/auth/complete",
+        "/auth/error",
+        "/auth/unknown",
+        "/logged-out",
+    ] {
+        assert!(Page::needs_no_session(path), "{path}");
+    }
+    for path in [
+        "/",
+        "/authx/complete",
+        "/auth",
+        "/ns/team-a/core/v1/pods",
+        "/logged-outx",
+    ] {
+        assert!(!Page::needs_no_session(path), "{path}");
+    }
+}
