@@ -10,8 +10,7 @@ use std::{
     time::Duration,
 };
 
-pub use server_common::token_cache::TokenHash;
-use server_common::token_cache::TtlCache;
+use server_common::token_cache::{TokenHash, TtlCache};
 use shared::AccessCheck;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 

@@ -14,7 +14,9 @@ use super::{
     reviews::{AsUser, CLUSTER_WIDE, count, rules_of, side_by_side},
     rules::ResourceRule,
 };
-use crate::{AppState, auth::bearer::Authenticated, error::AppError, permissions_cache::TokenHash};
+use server_common::token_cache::TokenHash;
+
+use crate::{AppState, auth::bearer::Authenticated, error::AppError};
 
 pub(super) async fn permissions(
     State(state): State<AppState>,

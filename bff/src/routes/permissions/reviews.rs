@@ -18,12 +18,13 @@ use axum::{
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use server_common::token_cache::TokenHash;
 use shared::AccessCheck;
 
 use super::rules::ResourceRule;
 use crate::{
     error::AppError,
-    permissions_cache::{Busy, NamespaceRules, PermissionsCache, TokenHash},
+    permissions_cache::{Busy, NamespaceRules, PermissionsCache},
     upstream::Upstream,
 };
 
