@@ -1,8 +1,6 @@
 //! The kube-apiserver: RBAC, etcd as storage, client certificates of the stack's CA, and
 //! service-account tokens signed with the stack's key (which kube-controller-manager shares).
 
-use std::process::Command;
-
 use super::{Component, Probe, Setup, etcd};
 use crate::pki::ServiceAccountKeys;
 
@@ -19,7 +17,7 @@ pub fn component(
             "10.0.0.1",
         ],
     )?;
-    let mut command = Command::new(&setup.options.go.kube_apiserver);
+    let mut command = setup.options.go.kubernetes.command("kube-apiserver");
     command
         .args(["--etcd-servers", &etcd::client_url(setup.options.ports)])
         .args([

@@ -1,8 +1,6 @@
 //! kube-controller-manager: runs the controllers (a Deployment gets its ReplicaSet), each with
 //! its own service account, against the stack's kube-apiserver.
 
-use std::process::Command;
-
 use super::{Component, Probe, Setup};
 use crate::pki::ServiceAccountKeys;
 
@@ -15,7 +13,11 @@ pub fn component(
         "system:kube-controller-manager",
         &[],
     )?;
-    let mut command = Command::new(&setup.options.go.kube_controller_manager);
+    let mut command = setup
+        .options
+        .go
+        .kubernetes
+        .command("kube-controller-manager");
     command
         .arg("--kubeconfig")
         .arg(&identity.kubeconfig)
