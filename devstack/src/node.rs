@@ -1,0 +1,161 @@
+//! The stack's real node: a kubelet with its own containerd, runc and the CNI bridge plugin.
+//! Several node stacks may run at once (the demo beside the e2e stack): each holds a slot, a
+//! lock file under [`SLOTS_DIR`] kept while it runs, and its slot gives it a containerd, a
+//! kubelet cgroup root, a bridge and a pod subnet of its own (two kubelets sharing a containerd
+//! or a cgroup root kill each other's pods as orphans). What the node changes on the host is
+//! undone when the stack stops, and again when a slot is taken (what a killed owner left).
+
+pub mod cni;
+pub mod host;
+
+use std::{
+    fs::File,
+    os::fd::AsRawFd,
+    path::{Path, PathBuf},
+};
+
+use anyhow::{Context, bail};
+
+/// Where the slot locks (and the record of the host's sysctls) live: machine-wide, in tmpfs,
+/// so that a reboot forgets them with the processes that held them.
+pub const SLOTS_DIR: &str = "/run/kube-console/node-slots";
+/// 198.18.0.0/15 is reserved for benchmarking (RFC 2544): no real host answers there. Slot n
+/// takes 198.18.n.0/24 for its pods; 198.19.0.0/24 is every stack's service range (virtual
+/// addresses only: nothing routes them).
+const SLOTS: u8 = 64;
+
+/// One node stack's share of the host, and the folders of its kubelet and containerd.
+pub struct Node {
+    pub slot: u8,
+    /// The node's name: the host's name, which resolves to 127.0.0.1 here, so that the
+    /// kube-apiserver reaches the kubelet on loopback (`--kubelet-preferred-address-types`).
+    pub name: String,
+    /// `<state>/node`: containerd's root, state and socket, the kubelet's root and pod logs.
+    pub dir: PathBuf,
+    /// Held (flock) while the stack runs; released by the kernel when its process ends.
+    _lock: File,
+}
+
+impl Node {
+    /// Takes a free slot, undoes what an earlier holder of it may have left (an owner killed
+    /// before it could clean up), and makes the node's folders anew under `state_dir`.
+    pub fn take_slot(state_dir: &Path) -> anyhow::Result<Node> {
+        anyhow::ensure!(
+            is_root(),
+            "the real node (kubelet, containerd) needs root; run as root or start the stack without the node"
+        );
+        std::fs::create_dir_all(SLOTS_DIR)?;
+        let name = hostname()?;
+        let dir = state_dir.join("node");
+        for slot in 0..SLOTS {
+            let lock = File::options()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(Path::new(SLOTS_DIR).join(format!("{slot}.lock")))?;
+            if !try_lock(&lock) {
+                continue;
+            }
+            let node = Node {
+                slot,
+                name,
+                dir,
+                _lock: lock,
+            };
+            // The previous holder's state folder is recorded beside the lock.
+            let record = node.owner_record();
+            if let Ok(previous) = std::fs::read_to_string(&record) {
+                host::undo(&node, Path::new(previous.trim()));
+            }
+            host::undo(&node, &node.dir);
+            std::fs::write(&record, node.dir.as_os_str().as_encoded_bytes())?;
+            std::fs::create_dir_all(&node.dir)?;
+            host::prepare(&node)?;
+            return Ok(node);
+        }
+        bail!("all {SLOTS} node slots are taken: stop a stack with a node first")
+    }
+
+    fn owner_record(&self) -> PathBuf {
+        Path::new(SLOTS_DIR).join(format!("{}.owner", self.slot))
+    }
+
+    /// The bridge the pods of this node attach to (at most 15 characters).
+    pub fn bridge(&self) -> String {
+        format!("kc-node{}", self.slot)
+    }
+
+    /// The CNI network's name (host-local keeps its leases under it).
+    pub fn network(&self) -> String {
+        format!("kube-console-{}", self.slot)
+    }
+
+    pub fn pod_subnet(&self) -> String {
+        format!("198.18.{}.0/24", self.slot)
+    }
+
+    /// The kubelet's `cgroupRoot`: its pods' cgroups are below it in every hierarchy.
+    pub fn cgroup_root(&self) -> String {
+        format!("/kube-console-node{}", self.slot)
+    }
+
+    pub fn containerd_dir(&self) -> PathBuf {
+        self.dir.join("containerd")
+    }
+
+    pub fn containerd_socket(&self) -> PathBuf {
+        self.containerd_dir().join("containerd.sock")
+    }
+
+    pub fn kubelet_dir(&self) -> PathBuf {
+        self.dir.join("kubelet")
+    }
+
+    pub fn pod_logs_dir(&self) -> PathBuf {
+        self.dir.join("pod-logs")
+    }
+
+    /// Whether another node stack holds a slot now (then the host-wide changes stay).
+    pub fn others_running(&self) -> bool {
+        (0..SLOTS).filter(|s| *s != self.slot).any(|slot| {
+            File::options()
+                .write(true)
+                .open(Path::new(SLOTS_DIR).join(format!("{slot}.lock")))
+                .map(|lock| !try_lock(&lock))
+                .unwrap_or(false)
+        })
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        host::undo(self, &self.dir);
+        let _ = std::fs::remove_file(self.owner_record());
+    }
+}
+
+/// A non-blocking exclusive flock; released when the file is closed (also by a killed process).
+fn try_lock(file: &File) -> bool {
+    // SAFETY: flock(2) on a descriptor this File owns.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0
+    }
+}
+
+pub fn is_root() -> bool {
+    // SAFETY: geteuid(2) has no preconditions.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::geteuid() == 0
+    }
+}
+
+pub fn hostname() -> anyhow::Result<String> {
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .context("reading the host's name")?
+        .trim()
+        .to_lowercase();
+    anyhow::ensure!(!name.is_empty(), "the host has no name");
+    Ok(name)
+}
