@@ -109,8 +109,55 @@ async fn the_node_runs_a_pod_whose_log_kubectl_shows() -> anyhow::Result<()> {
     let kubelet_log = std::fs::read_to_string(description.log_dir.join("kubelet.log"))?;
     assert!(!kubelet_log.is_empty(), "the kubelet's log is empty");
     e2e::assert_not_logged(&description.log_dir, &token);
+    let signature = token.rsplit('.').next().context("not a JWT")?;
+    for component in ["kubelet", "containerd", "kube-scheduler"] {
+        let log = std::fs::read_to_string(description.log_dir.join(format!("{component}.log")))?;
+        assert!(
+            !log.contains(signature),
+            "a token is in the {component} log"
+        );
+    }
     let _ = std::fs::remove_file(&kubeconfig);
 
+    stack.kubectl_ok(&["delete", "pod", "-n", "team-a", &pod, "--wait=false"])?;
+    Ok(())
+}
+
+/// An image that is not on the node is never fetched: containerd's only way out is a proxy
+/// address on loopback where nothing listens, so the pull fails there, without a name lookup
+/// or a packet to a registry.
+#[tokio::test]
+async fn the_node_pulls_no_image() -> anyhow::Result<()> {
+    let stack = TestStack::with_node().await?;
+    let pod = unique("node-pull");
+    stack.kubectl_ok(&[
+        "run",
+        &pod,
+        "-n",
+        "team-a",
+        "--image=registry.example.com/not-here:1",
+        "--image-pull-policy=Always",
+        "--restart=Never",
+    ])?;
+    let mut message = String::new();
+    for _ in 0..300 {
+        message = stack.kubectl_ok(&[
+            "get",
+            "pod",
+            "-n",
+            "team-a",
+            &pod,
+            "-o=jsonpath={.status.containerStatuses[0].state.waiting.message}",
+        ])?;
+        if !message.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        message.contains("127.0.0.1:9") && message.contains("connection refused"),
+        "the pull did not end at the loopback proxy: {message:?}"
+    );
     stack.kubectl_ok(&["delete", "pod", "-n", "team-a", &pod, "--wait=false"])?;
     Ok(())
 }

@@ -1,5 +1,5 @@
 //! The node's containerd: root, state, sockets, CNI configuration and the opt folder all under
-//! the node's folder (never the machine's /var/lib/containerd or /run/containerd socket), the
+//! the node's folder (never the machine's /var/lib/containerd or /run/containerd), runc's state too, the
 //! CRI with the local pause image, and no way to pull: a proxy address where nothing listens
 //! keeps an image that is not local from sending anything off the machine.
 
@@ -48,6 +48,8 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
         runtime_type = "io.containerd.runc.v2"
         [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
           SystemdCgroup = false
+          # runc's state, /run/containerd/runc by default.
+          Root = {runc_root}
     [plugins."io.containerd.grpc.v1.cri".cni]
       bin_dir = "/usr/lib/cni"
       conf_dir = {cni_conf}
@@ -62,6 +64,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
         pause = images::PAUSE_IMAGE,
         cni_conf = quote(&cni_conf)?,
         opt = quote(&dir.join("opt"))?,
+        runc_root = quote(&dir.join("runc"))?,
     );
     let config_file = dir.join("config.toml");
     std::fs::write(&config_file, config)?;
