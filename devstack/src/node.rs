@@ -46,38 +46,39 @@ impl Node {
         );
         std::fs::create_dir_all(SLOTS_DIR)?;
         let name = hostname()?;
-        let dir = state_dir.join("node");
+        // Free slots whose owner record remains: their owner was killed before it could clean
+        // up. Dropping such a node undoes what it left (its folder is in the record).
         for slot in 0..SLOTS {
-            let lock = File::options()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(Path::new(SLOTS_DIR).join(format!("{slot}.lock")))?;
-            if !try_lock(&lock) {
-                continue;
+            if let Some(lock) = lock_slot(slot)? {
+                let record = owner_record(slot);
+                if let Ok(previous) = std::fs::read_to_string(&record) {
+                    drop(Node {
+                        slot,
+                        name: name.clone(),
+                        dir: PathBuf::from(previous.trim()),
+                        _lock: lock,
+                    });
+                }
             }
+        }
+        for slot in 0..SLOTS {
+            let Some(lock) = lock_slot(slot)? else {
+                continue;
+            };
             let node = Node {
                 slot,
                 name,
-                dir,
+                dir: state_dir.join("node"),
                 _lock: lock,
             };
-            // The previous holder's state folder is recorded beside the lock.
-            let record = node.owner_record();
-            if let Ok(previous) = std::fs::read_to_string(&record) {
-                host::undo(&node, Path::new(previous.trim()));
-            }
+            // The folder is made anew; anything still mounted in it goes first.
             host::undo(&node, &node.dir);
-            std::fs::write(&record, node.dir.as_os_str().as_encoded_bytes())?;
+            std::fs::write(owner_record(slot), node.dir.as_os_str().as_encoded_bytes())?;
             std::fs::create_dir_all(&node.dir)?;
             host::prepare(&node)?;
             return Ok(node);
         }
         bail!("all {SLOTS} node slots are taken: stop a stack with a node first")
-    }
-
-    fn owner_record(&self) -> PathBuf {
-        Path::new(SLOTS_DIR).join(format!("{}.owner", self.slot))
     }
 
     /// The bridge the pods of this node attach to (at most 15 characters).
@@ -117,21 +118,33 @@ impl Node {
 
     /// Whether another node stack holds a slot now (then the host-wide changes stay).
     pub fn others_running(&self) -> bool {
-        (0..SLOTS).filter(|s| *s != self.slot).any(|slot| {
-            File::options()
-                .write(true)
-                .open(Path::new(SLOTS_DIR).join(format!("{slot}.lock")))
-                .map(|lock| !try_lock(&lock))
-                .unwrap_or(false)
-        })
+        (0..SLOTS)
+            .filter(|s| *s != self.slot)
+            .any(|slot| matches!(lock_slot(slot), Ok(None)))
     }
 }
 
 impl Drop for Node {
     fn drop(&mut self) {
         host::undo(self, &self.dir);
-        let _ = std::fs::remove_file(self.owner_record());
+        let _ = std::fs::remove_file(owner_record(self.slot));
     }
+}
+
+/// The state folder of the slot's holder, written when it takes the slot and removed once it
+/// has cleaned up.
+fn owner_record(slot: u8) -> PathBuf {
+    Path::new(SLOTS_DIR).join(format!("{slot}.owner"))
+}
+
+/// The slot's lock, if no one holds it.
+fn lock_slot(slot: u8) -> anyhow::Result<Option<File>> {
+    let lock = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(Path::new(SLOTS_DIR).join(format!("{slot}.lock")))?;
+    Ok(try_lock(&lock).then_some(lock))
 }
 
 /// A non-blocking exclusive flock; released when the file is closed (also by a killed process).
