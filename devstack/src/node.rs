@@ -49,16 +49,16 @@ impl Node {
         // Free slots whose owner record remains: their owner was killed before it could clean
         // up. Dropping such a node undoes what it left (its folder is in the record).
         for slot in 0..SLOTS {
+            let Ok(previous) = std::fs::read_to_string(owner_record(slot)) else {
+                continue;
+            };
             if let Some(lock) = lock_slot(slot)? {
-                let record = owner_record(slot);
-                if let Ok(previous) = std::fs::read_to_string(&record) {
-                    drop(Node {
-                        slot,
-                        name: name.clone(),
-                        dir: PathBuf::from(previous.trim()),
-                        _lock: lock,
-                    });
-                }
+                drop(Node {
+                    slot,
+                    name: name.clone(),
+                    dir: PathBuf::from(previous.trim()),
+                    _lock: lock,
+                });
             }
         }
         for slot in 0..SLOTS {
@@ -118,9 +118,7 @@ impl Node {
 
     /// Whether another node stack holds a slot now (then the host-wide changes stay).
     pub fn others_running(&self) -> bool {
-        (0..SLOTS)
-            .filter(|s| *s != self.slot)
-            .any(|slot| matches!(lock_slot(slot), Ok(None)))
+        (0..SLOTS).filter(|s| *s != self.slot).any(held)
     }
 }
 
@@ -137,14 +135,26 @@ fn owner_record(slot: u8) -> PathBuf {
     Path::new(SLOTS_DIR).join(format!("{slot}.owner"))
 }
 
+fn lock_file(slot: u8) -> PathBuf {
+    Path::new(SLOTS_DIR).join(format!("{slot}.lock"))
+}
+
 /// The slot's lock, if no one holds it.
 fn lock_slot(slot: u8) -> anyhow::Result<Option<File>> {
     let lock = File::options()
         .create(true)
         .truncate(false)
         .write(true)
-        .open(Path::new(SLOTS_DIR).join(format!("{slot}.lock")))?;
+        .open(lock_file(slot))?;
     Ok(try_lock(&lock).then_some(lock))
+}
+
+/// Whether a stack holds the slot (without making lock files for slots never taken).
+fn held(slot: u8) -> bool {
+    File::options()
+        .write(true)
+        .open(lock_file(slot))
+        .is_ok_and(|lock| !try_lock(&lock))
 }
 
 /// A non-blocking exclusive flock; released when the file is closed (also by a killed process).

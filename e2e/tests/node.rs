@@ -183,6 +183,12 @@ async fn a_stopped_node_leaves_nothing_on_the_host() -> anyhow::Result<()> {
         node_dir.display()
     );
     assert!(!cgroups(&cgroup_root).is_empty());
+    let sandboxes: Vec<String> =
+        std::fs::read_dir(node_dir.join("containerd/root/io.containerd.grpc.v1.cri/sandboxes"))?
+            .flatten()
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .collect();
+    assert!(!sandboxes.is_empty(), "no sandbox");
     let pod_pids = std::fs::read_to_string(
         Path::new("/sys/fs/cgroup/pids")
             .join(cgroup_root.trim_start_matches('/'))
@@ -214,6 +220,14 @@ async fn a_stopped_node_leaves_nothing_on_the_host() -> anyhow::Result<()> {
             "a pod's process {pid} is left"
         );
     }
+    let cni_results: Vec<String> = std::fs::read_dir("/var/lib/cni/results")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| sandboxes.iter().any(|id| name.contains(id.as_str())))
+        .collect();
+    assert_eq!(cni_results, Vec::<String>::new(), "CNI results are left");
     let netns = std::fs::read_dir("/run/netns")
         .map(|entries| entries.flatten().count())
         .unwrap_or(0);

@@ -11,6 +11,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{Node, SLOTS_DIR};
@@ -30,25 +31,40 @@ const CHAINS: [(&str, &str); 5] = [
     ("mangle", "KUBE-IPTABLES-HINT"),
 ];
 
-fn sysctl_record() -> PathBuf {
-    Path::new(SLOTS_DIR).join("sysctls.json")
+/// Folders the kubelet and CNI make at fixed places whatever they are told: the device
+/// plugins' socket, the container log links, and libcni's result cache.
+const FIXED_DIRS: [&str; 3] = ["/var/lib/kubelet", "/var/log/containers", "/var/lib/cni"];
+
+/// What the host was like before the first node stack of those running now changed it.
+#[derive(Serialize, Deserialize)]
+struct Before {
+    sysctls: BTreeMap<String, String>,
+    /// Which of `FIXED_DIRS` did not exist (removed again with the last node stack).
+    absent: Vec<PathBuf>,
 }
 
-/// Before the kubelet starts: records the sysctls (unless an earlier node stack that still
+fn before_record() -> PathBuf {
+    Path::new(SLOTS_DIR).join("host-before.json")
+}
+
+/// Before the kubelet starts: records the sysctls and which fixed folders exist (unless an earlier node stack that still
 /// runs did), and makes the kubelet's cgroup root in every hierarchy (it must exist).
 pub fn prepare(node: &Node) -> anyhow::Result<()> {
-    let record = sysctl_record();
+    let record = before_record();
     if !record.exists() {
-        let values: BTreeMap<&str, String> = SYSCTLS
+        let sysctls = SYSCTLS
             .iter()
             .map(|name| {
-                Ok((
-                    *name,
-                    std::fs::read_to_string(proc_sys(name))?.trim().to_string(),
-                ))
+                let value = std::fs::read_to_string(proc_sys(name))?;
+                Ok((name.to_string(), value.trim().to_string()))
             })
             .collect::<anyhow::Result<_>>()?;
-        std::fs::write(&record, serde_json::to_string(&values)?)?;
+        let absent = FIXED_DIRS
+            .iter()
+            .map(PathBuf::from)
+            .filter(|dir| !dir.exists())
+            .collect();
+        std::fs::write(&record, serde_json::to_vec(&Before { sysctls, absent })?)?;
     }
     for hierarchy in cgroup_hierarchies() {
         let dir = hierarchy.join(node.cgroup_root().trim_start_matches('/'));
@@ -68,6 +84,7 @@ pub fn prepare(node: &Node) -> anyhow::Result<()> {
 pub fn undo(node: &Node, dir: &Path) {
     kill_pods(node);
     kill_shims(&dir.join("containerd/containerd.sock"));
+    remove_cni_results(dir);
     unmount_under(dir);
     remove_cgroups(node);
     if Path::new("/sys/class/net").join(node.bridge()).exists() {
@@ -75,7 +92,7 @@ pub fn undo(node: &Node, dir: &Path) {
     }
     if !node.others_running() {
         remove_chains();
-        restore_sysctls();
+        restore_host();
     }
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -84,18 +101,44 @@ fn proc_sys(name: &str) -> PathBuf {
     Path::new("/proc/sys").join(name)
 }
 
-fn restore_sysctls() {
-    let record = sysctl_record();
-    let Ok(text) = std::fs::read_to_string(&record) else {
+/// Puts back the sysctls and removes the fixed folders that were not there before.
+fn restore_host() {
+    let record = before_record();
+    let Ok(text) = std::fs::read(&record) else {
         return;
     };
-    let values: BTreeMap<String, String> = serde_json::from_str(&text).unwrap_or_default();
-    for (name, value) in values {
+    let Ok(before) = serde_json::from_slice::<Before>(&text) else {
+        eprintln!("node: {} is unreadable", record.display());
+        return;
+    };
+    for (name, value) in before.sysctls {
         if let Err(err) = std::fs::write(proc_sys(&name), &value) {
             eprintln!("node: could not restore sysctl {name}={value}: {err}");
         }
     }
+    for dir in before.absent {
+        let _ = std::fs::remove_dir_all(dir);
+    }
     let _ = std::fs::remove_file(record);
+}
+
+/// libcni caches each sandbox's result in /var/lib/cni/results whatever containerd is told:
+/// those of this node's sandboxes go (their ids are the CRI's sandbox folders).
+fn remove_cni_results(dir: &Path) {
+    let sandboxes = dir.join("containerd/root/io.containerd.grpc.v1.cri/sandboxes");
+    let ids: Vec<String> = std::fs::read_dir(sandboxes)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    let results = Path::new("/var/lib/cni/results");
+    for entry in std::fs::read_dir(results).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if ids.iter().any(|id| name.contains(&format!("-{id}-"))) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Mount points of the cgroup hierarchies (v1 controllers, named ones, and the unified one).
