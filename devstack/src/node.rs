@@ -33,7 +33,8 @@ pub struct Node {
     /// `<state>/node`: containerd's root, state and socket, the kubelet's root and pod logs.
     pub dir: PathBuf,
     /// Held (flock) while the stack runs; released by the kernel when its process ends.
-    _lock: File,
+    /// `None` once it has cleaned up.
+    lock: Option<File>,
 }
 
 impl Node {
@@ -46,20 +47,27 @@ impl Node {
         );
         std::fs::create_dir_all(SLOTS_DIR)?;
         let name = hostname()?;
+        let _host = host_lock()?;
         // Free slots whose owner record remains: their owner was killed before it could clean
-        // up. Dropping such a node undoes what it left (its folder is in the record).
+        // up. Its folder is in the record.
         for slot in 0..SLOTS {
             let Ok(previous) = std::fs::read_to_string(owner_record(slot)) else {
                 continue;
             };
             if let Some(lock) = lock_slot(slot)? {
-                drop(Node {
+                let mut stale = Node {
                     slot,
                     name: name.clone(),
                     dir: PathBuf::from(previous.trim()),
-                    _lock: lock,
-                });
+                    lock: Some(lock),
+                };
+                host::undo_node(&stale, &stale.dir);
+                let _ = std::fs::remove_file(owner_record(slot));
+                stale.lock = None;
             }
+        }
+        if !(0..SLOTS).any(held) {
+            host::undo_shared();
         }
         for slot in 0..SLOTS {
             let Some(lock) = lock_slot(slot)? else {
@@ -69,10 +77,10 @@ impl Node {
                 slot,
                 name,
                 dir: state_dir.join("node"),
-                _lock: lock,
+                lock: Some(lock),
             };
             // The folder is made anew; anything still mounted in it goes first.
-            host::undo(&node, &node.dir);
+            host::undo_node(&node, &node.dir);
             std::fs::write(owner_record(slot), node.dir.as_os_str().as_encoded_bytes())?;
             std::fs::create_dir_all(&node.dir)?;
             host::prepare(&node)?;
@@ -115,17 +123,26 @@ impl Node {
     pub fn pod_logs_dir(&self) -> PathBuf {
         self.dir.join("pod-logs")
     }
-
-    /// Whether another node stack holds a slot now (then the host-wide changes stay).
-    pub fn others_running(&self) -> bool {
-        (0..SLOTS).filter(|s| *s != self.slot).any(held)
-    }
 }
 
 impl Drop for Node {
     fn drop(&mut self) {
-        host::undo(self, &self.dir);
+        if self.lock.is_none() {
+            return;
+        }
+        host::undo_node(self, &self.dir);
         let _ = std::fs::remove_file(owner_record(self.slot));
+        // Its slot is free before it looks for others, under the host lock, so that of two
+        // stacks stopping at once one sees the other gone.
+        self.lock = None;
+        match host_lock() {
+            Ok(_host) => {
+                if !(0..SLOTS).any(held) {
+                    host::undo_shared();
+                }
+            }
+            Err(err) => eprintln!("node: the host's changes stay: {err:#}"),
+        }
     }
 }
 
@@ -133,6 +150,25 @@ impl Drop for Node {
 /// has cleaned up.
 fn owner_record(slot: u8) -> PathBuf {
     Path::new(SLOTS_DIR).join(format!("{slot}.owner"))
+}
+
+/// Taking a slot (and recording the host) and undoing the host's shared changes exclude each
+/// other: a blocking flock, held while the guard lives.
+fn host_lock() -> anyhow::Result<File> {
+    let lock = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(Path::new(SLOTS_DIR).join("host.lock"))?;
+    // SAFETY: flock(2) on a descriptor this File owns.
+    #[allow(unsafe_code)]
+    let locked = unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) };
+    anyhow::ensure!(
+        locked == 0,
+        "locking the node host lock: {}",
+        std::io::Error::last_os_error()
+    );
+    Ok(lock)
 }
 
 fn lock_file(slot: u8) -> PathBuf {

@@ -79,9 +79,10 @@ pub fn prepare(node: &Node) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Undoes what the node whose folder is `dir` changed; best effort, step by step, each step
-/// whatever the one before did. The kubelet and containerd must have stopped (or died).
-pub fn undo(node: &Node, dir: &Path) {
+/// Undoes what the node whose folder is `dir` changed for itself; best effort, step by step,
+/// each step whatever the one before did. The kubelet and containerd must have stopped (or
+/// died).
+pub fn undo_node(node: &Node, dir: &Path) {
     kill_pods(node);
     kill_shims(&dir.join("containerd/containerd.sock"));
     remove_cni_results(dir);
@@ -90,11 +91,14 @@ pub fn undo(node: &Node, dir: &Path) {
     if Path::new("/sys/class/net").join(node.bridge()).exists() {
         quiet(Command::new("ip").args(["link", "del", &node.bridge()]));
     }
-    if !node.others_running() {
-        remove_chains();
-        restore_host();
-    }
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Undoes what node stacks changed for all of them (chains, sysctls, fixed folders): only
+/// when none runs any more.
+pub fn undo_shared() {
+    remove_chains();
+    restore_host();
 }
 
 fn proc_sys(name: &str) -> PathBuf {
