@@ -205,6 +205,9 @@ impl Stack {
         };
         // Its readiness is a ReplicaSet for a seeded Deployment.
         seed::cluster(&admin_kubeconfig).await?;
+        if node_components.is_some() {
+            seed::workloads(&admin_kubeconfig).await?;
+        }
         stack.ready(controller_manager).await?;
 
         // The console's servers verify tokens of Dex and forward to the kube-apiserver.

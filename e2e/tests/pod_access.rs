@@ -79,7 +79,7 @@ async fn console_allows(
 
 #[tokio::test]
 async fn kubectl_logs_and_exec_agree_with_what_the_console_allows() -> anyhow::Result<()> {
-    let stack = TestStack::get().await?;
+    let stack = TestStack::with_node().await?;
     let description = stack.description();
     let pods = [
         ("team-a", chatty_pod(&stack, "team-a").await?),
