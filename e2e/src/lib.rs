@@ -5,6 +5,7 @@
 //! of its own, which needs the app and servers built first (`cargo xtask build`).
 
 pub mod browser;
+pub mod first_load;
 pub mod http_login;
 pub mod kubeconfig_download;
 

@@ -26,14 +26,15 @@ pub fn build(config: &ConsoleConfig, token: &str) -> Result<String, api::Error> 
     let ca = window()
         .btoa(&config.apiserver_proxy_ca_pem)
         .map_err(|_| api::Error::internal("The CA in the console's configuration is not text."))?;
-    Kubeconfig::for_token(
+    let kubeconfig = Kubeconfig::for_token(
         &config.cluster_name,
         &config.apiserver_proxy_url,
         &ca,
         token,
-    )
-    .to_yaml()
-    .map_err(|_| api::Error::internal("The kubeconfig could not be written."))
+    );
+    serde_json::to_value(&kubeconfig)
+        .map(|value| crate::yaml::to_string(&value))
+        .map_err(|_| api::Error::internal("The kubeconfig could not be written."))
 }
 
 fn save(name: &str, text: &str) -> Result<(), api::Error> {

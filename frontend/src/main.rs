@@ -11,6 +11,7 @@ mod resources;
 mod scope;
 mod session;
 mod util;
+mod yaml;
 
 fn main() {
     console_error_panic_hook::set_once();

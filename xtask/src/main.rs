@@ -1,5 +1,6 @@
 //! `cargo xtask <task>`: the project's task runner. `demo` and `test` do all set-up themselves.
 
+mod precompress;
 mod prerequisites;
 mod tools;
 
@@ -22,7 +23,8 @@ enum Task {
     Test,
     /// Install missing tools and build the Go components, the app and the servers.
     Build,
-    /// Benchmark the BFF's API proxy against the apiserver-proxy directly, and its memory.
+    /// Benchmark the BFF's API proxy against the apiserver-proxy directly, and its memory; the
+    /// console with 10,000 objects; the app's first and second visit.
     Bench,
 }
 
@@ -77,6 +79,8 @@ fn build(root: &Path, profile: Profile) -> anyhow::Result<Built> {
         .env("PATH", tools.path_with_tools()?)
         // trunk honours NO_COLOR; keep CI logs readable.
         .env("NO_COLOR", "true"))?;
+    step("compressing the app (brotli 11, gzip 9)");
+    report_sizes(&precompress::precompress(&root.join("dist"))?);
 
     step("building the servers");
     let (cargo_profile, dir) = match profile {
@@ -102,6 +106,29 @@ fn build(root: &Path, profile: Profile) -> anyhow::Result<Built> {
             dist_dir: root.join("dist"),
         },
     })
+}
+
+/// Each file's size as sent: what a first visit costs, before anything else is measured.
+fn report_sizes(sizes: &[precompress::Sizes]) {
+    let kib = |bytes: usize| bytes as f64 / 1024.0;
+    let (mut raw, mut brotli, mut gzip) = (0, 0, 0);
+    for file in sizes {
+        eprintln!(
+            "  {:<44} {:>8.1} KiB, brotli {:>7.1} KiB, gzip {:>7.1} KiB",
+            file.path.display(),
+            kib(file.raw),
+            kib(file.brotli),
+            kib(file.gzip)
+        );
+        (raw, brotli, gzip) = (raw + file.raw, brotli + file.brotli, gzip + file.gzip);
+    }
+    eprintln!(
+        "  {:<44} {:>8.1} KiB, brotli {:>7.1} KiB, gzip {:>7.1} KiB",
+        "all",
+        kib(raw),
+        kib(brotli),
+        kib(gzip)
+    );
 }
 
 async fn demo(root: &Path) -> anyhow::Result<()> {
@@ -238,6 +265,8 @@ async fn bench(root: &Path) -> anyhow::Result<()> {
         "proxy-bench",
         "--bin",
         "console-bench",
+        "--bin",
+        "first-load-bench",
     ]))?;
     step("starting the stack (optimised servers)");
     let (stack, description_file) = start_stack(
@@ -252,6 +281,10 @@ async fn bench(root: &Path) -> anyhow::Result<()> {
         .and_then(|()| {
             step("benchmark: 10,000 ConfigMaps in the console and in kubectl");
             run(Command::new(root.join("target/server/console-bench")).arg(&description_file))
+        })
+        .and_then(|()| {
+            step("benchmark: the app's first and second visit (Resource Timing)");
+            run(Command::new(root.join("target/server/first-load-bench")).arg(&description_file))
         });
     drop(stack);
     result

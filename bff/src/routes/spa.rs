@@ -1,5 +1,8 @@
-//! Serves the built app: hashed assets from the dist folder, and the index page for every
-//! extension-less path so that deep links such as `/namespaces/team-a` reach the app's router.
+//! Serves the built app: its files from the dist folder, compressed as the browser accepts and
+//! cached by name (`assets.rs`), and the index page for every extension-less path so that deep
+//! links such as `/namespaces/team-a` reach the app's router.
+
+mod assets;
 
 use std::{path::Path, sync::Arc};
 
@@ -8,7 +11,7 @@ use axum::{
     Router,
     body::Bytes,
     extract::State,
-    http::{HeaderValue, Method, StatusCode, Uri, header},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header},
     response::{IntoResponse, Response},
 };
 use base64::Engine;
@@ -19,6 +22,8 @@ use crate::{AppState, error::AppError};
 
 pub struct Spa {
     index_html: Bytes,
+    /// The index page's validator, so that its revalidation (`no-cache`) costs a 304 only.
+    index_etag: HeaderValue,
     csp: HeaderValue,
     dist_dir: std::path::PathBuf,
 }
@@ -38,8 +43,15 @@ impl Spa {
     pub fn from_index(dist_dir: &Path, index: String) -> anyhow::Result<Self> {
         let csp = HeaderValue::from_str(&content_security_policy(&index))
             .context("content security policy")?;
+        let digest = Sha256::digest(index.as_bytes());
+        let index_etag = HeaderValue::from_str(&format!(
+            "\"{}\"",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16])
+        ))
+        .context("index page ETag")?;
         Ok(Spa {
             index_html: Bytes::from(index),
+            index_etag,
             csp,
             dist_dir: dist_dir.to_path_buf(),
         })
@@ -52,30 +64,48 @@ impl Spa {
 
 pub fn router(spa: Arc<Spa>) -> Router<AppState> {
     let assets = ServeDir::new(&spa.dist_dir)
+        .precompressed_br()
+        .precompressed_gzip()
         .append_index_html_on_directories(false)
         .call_fallback_on_method_not_allowed(true)
         .fallback(axum::routing::any(index_page).with_state(spa));
-    Router::new().fallback_service(assets)
+    Router::new()
+        .fallback_service(assets)
+        .layer(axum::middleware::from_fn(assets::asset_headers))
 }
 
-async fn index_page(State(spa): State<Arc<Spa>>, method: Method, uri: Uri) -> Response {
+async fn index_page(
+    State(spa): State<Arc<Spa>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
     let last_segment = uri.path().rsplit('/').next().unwrap_or_default();
     if (method != Method::GET && method != Method::HEAD) || last_segment.contains('.') {
         return AppError::NotFound.into_response();
     }
-    (
-        StatusCode::OK,
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/html; charset=utf-8"),
-            ),
-            // The page names the current asset hashes, so it must be revalidated every time.
-            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-        ],
-        spa.index_html.clone(),
-    )
-        .into_response()
+    let validators = [
+        (
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        ),
+        // The page names the current asset hashes, so it must be revalidated every time.
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        (header::ETAG, spa.index_etag.clone()),
+    ];
+    let unchanged = headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|tag| {
+            let tag = tag.trim();
+            tag == "*" || tag.trim_start_matches("W/").as_bytes() == spa.index_etag.as_bytes()
+        });
+    if unchanged {
+        return (StatusCode::NOT_MODIFIED, validators).into_response();
+    }
+    (StatusCode::OK, validators, spa.index_html.clone()).into_response()
 }
 
 /// The policy the app works under: no inline script but the index page's own (trunk's loader and

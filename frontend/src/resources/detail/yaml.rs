@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::sections::Shown;
 
 pub fn to_yaml(value: &Value) -> String {
-    serde_yaml::to_string(value).unwrap_or_else(|_| value.to_string())
+    crate::yaml::to_string(value)
 }
 
 /// The object as the editor gets it: without managedFields (noise) and status (not editable).
