@@ -233,6 +233,8 @@ async fn bench(root: &Path) -> anyhow::Result<()> {
         "proxy-bench",
         "--bin",
         "console-bench",
+        "--bin",
+        "logs-bench",
     ]))?;
     step("starting the stack (optimised servers)");
     let (stack, description_file) = start_stack(
@@ -247,6 +249,10 @@ async fn bench(root: &Path) -> anyhow::Result<()> {
         .and_then(|()| {
             step("benchmark: 10,000 ConfigMaps in the console and in kubectl");
             run(Command::new(root.join("target/server/console-bench")).arg(&description_file))
+        })
+        .and_then(|()| {
+            step("benchmark: a pod writing 10,000+ lines a second in the Logs view");
+            run(Command::new(root.join("target/server/logs-bench")).arg(&description_file))
         });
     drop(stack);
     result

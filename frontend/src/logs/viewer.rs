@@ -17,6 +17,16 @@ use super::{
     window::{ROW, window},
 };
 
+/// The app's memory (for the benchmark: the lines held live there, not in the JS heap).
+fn wasm_memory_bytes() -> u32 {
+    use wasm_bindgen::JsCast;
+    wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .ok()
+        .and_then(|m| m.buffer().dyn_into::<js_sys::ArrayBuffer>().ok())
+        .map_or(0, |b| b.byte_length())
+}
+
 /// Characters the tag and timestamp take before the text (for the wrapped rows' estimate).
 const TAG_CHARS: usize = 24;
 const TIME_CHARS: usize = 31;
@@ -150,6 +160,24 @@ pub fn LogViewer(
         measure();
     };
 
+    // A frame that scrolls to the end can come between the user's scroll and its event: the
+    // user's intent is read from the input itself (wheel up, keys up, a press in the view, such
+    // as on its scroll bar or to select text).
+    let pause = move || {
+        if !feed.paused.get_untracked() {
+            feed.paused.set(true);
+        }
+    };
+    let on_wheel = move |ev: leptos::ev::WheelEvent| {
+        if ev.delta_y() < 0.0 {
+            pause();
+        }
+    };
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        if matches!(ev.key().as_str(), "ArrowUp" | "PageUp" | "Home") {
+            pause();
+        }
+    };
     let rows = move || {
         let (time, q) = (show_time.get(), query.get());
         win.get()
@@ -227,10 +255,12 @@ pub fn LogViewer(
         {dropped}
         <div class="log-view" class:wrap=move || wrap.get() node_ref=scroller tabindex="0" role="region"
             aria-label="Log lines" data-testid="log-view" on:scroll=on_scroll
+            on:wheel=on_wheel on:keydown=on_key on:mousedown=move |_| pause()
             data-received=move || feed.received.get().to_string()
             data-shown=move || win.with(|w| w.total).to_string()
             data-dropped=move || feed.dropped.get().to_string()
-            data-following=move || (!feed.paused.get()).to_string()>
+            data-following=move || (!feed.paused.get()).to_string()
+            data-wasm-bytes=move || { feed.received.track(); wasm_memory_bytes().to_string() }>
             <span class="log-probe" aria-hidden="true" node_ref=probe>{"0".repeat(100)}</span>
             <div aria-hidden="true" style:height=move || format!("{}px", win.with(|w| w.above))></div>
             <For each=rows key=|(time, q, line)| (line.seq, *time, q.clone()) children=draw />
