@@ -25,25 +25,25 @@ async fn lines(browser: &Browser) -> anyhow::Result<Vec<String>> {
     Ok(serde_json::from_value(value)?)
 }
 
-/// Waits until a drawn line satisfies `wanted`; returns it.
+/// Waits (up to 60 s) until a drawn line satisfies `wanted`; returns it.
 async fn line_shown(
     browser: &Browser,
     what: &str,
     wanted: impl Fn(&str) -> bool,
 ) -> anyhow::Result<String> {
-    let mut found = None;
-    poll::until(what, Duration::from_secs(60), || {
-        let result = lines(browser);
-        let found = &mut found;
-        let wanted = &wanted;
-        async move {
-            let lines = result.await?;
-            *found = lines.into_iter().find(|l| wanted(l));
-            Ok(found.is_some())
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let drawn = lines(browser).await?;
+        if let Some(line) = drawn.iter().find(|l| wanted(l)) {
+            return Ok(line.clone());
         }
-    })
-    .await?;
-    Ok(found.unwrap_or_default())
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}; drawn: {:?}",
+            drawn.iter().rev().take(5).collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 async fn received(browser: &Browser) -> anyhow::Result<u64> {
