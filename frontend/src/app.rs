@@ -14,6 +14,7 @@ use crate::{
         sidebar::Sidebar,
         theme::ThemeToggle,
     },
+    logs::LogsPage,
     page::{Page, patterns},
     pages::{
         auth_complete_page::AuthCompletePage, auth_error_page::AuthErrorPage,
@@ -58,6 +59,7 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("/") view=OverviewPage />
                             <Route path=patterns::list_in_namespace() view=ListPage />
                             <Route path=patterns::detail_in_namespace() view=DetailPage />
+                            <Route path=patterns::logs_in_namespace() view=LogsPage />
                             <Route path=patterns::list_in_all_namespaces() view=ListPage />
                             <Route path=patterns::list_in_cluster() view=ListPage />
                             <Route path=patterns::detail_in_cluster() view=DetailPage />

@@ -5,6 +5,8 @@
 //! A new kind-specific view is one file in `resources/detail/` (a section, drawn by
 //! `resources/detail/sections.rs`) plus its `Section` in the entries of the kinds that show it.
 
+use serde_json::Value;
+
 use crate::kube::ResourceType;
 
 /// A part of an object's page drawn from the object itself, in the order a kind lists them.
@@ -27,6 +29,8 @@ pub struct KindSpec {
     pub sections: &'static [Section],
     /// Where an object holds the labels of the pods it selects (None: it selects none).
     pub pod_selector: Option<&'static str>,
+    /// Has a Logs page: a pod's own, or (for workloads) those of the pods it selects.
+    pub logs: bool,
     /// Offers Scale (when discovery also lists the scale subresource).
     pub scalable: bool,
     /// Counted on the overview, in the order of `KINDS`.
@@ -50,6 +54,7 @@ pub const DEFAULT: KindSpec = KindSpec {
     resource: "",
     sections: SECTIONS,
     pod_selector: MATCH_LABELS,
+    logs: false,
     scalable: false,
     counted: false,
     template: "spec: {}\n",
@@ -59,12 +64,14 @@ pub const KINDS: &[KindSpec] = &[
     KindSpec {
         resource: "pods",
         pod_selector: None,
+        logs: true,
         counted: true,
         ..DEFAULT
     },
     KindSpec {
         group: "apps",
         resource: "deployments",
+        logs: true,
         scalable: true,
         counted: true,
         ..DEFAULT
@@ -72,6 +79,7 @@ pub const KINDS: &[KindSpec] = &[
     KindSpec {
         group: "apps",
         resource: "statefulsets",
+        logs: true,
         scalable: true,
         counted: true,
         ..DEFAULT
@@ -104,7 +112,20 @@ pub const KINDS: &[KindSpec] = &[
     KindSpec {
         group: "apps",
         resource: "replicasets",
+        logs: true,
         scalable: true,
+        ..DEFAULT
+    },
+    KindSpec {
+        group: "apps",
+        resource: "daemonsets",
+        logs: true,
+        ..DEFAULT
+    },
+    KindSpec {
+        group: "batch",
+        resource: "jobs",
+        logs: true,
         ..DEFAULT
     },
 ];
@@ -121,6 +142,21 @@ impl KindSpec {
     /// Whether the values stay hidden until the user reveals them.
     pub fn hides_values(&self) -> bool {
         self.sections.contains(&Section::SecretData)
+    }
+
+    /// The label selector (`k=v,…`) of the pods `object` selects, if it selects any.
+    pub fn pod_selector_of(&self, object: &Value) -> Option<String> {
+        self.pod_selector
+            .and_then(|pointer| object.pointer(pointer))
+            .and_then(Value::as_object)
+            .filter(|labels| !labels.is_empty())
+            .map(|labels| {
+                labels
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
     }
 }
 

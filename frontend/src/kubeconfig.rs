@@ -3,9 +3,8 @@
 
 use leptos::prelude::*;
 use shared::{ConsoleConfig, kubeconfig::Kubeconfig};
-use wasm_bindgen::JsCast;
 
-use crate::{api, session};
+use crate::{api, session, util};
 
 pub fn file_name(config: &ConsoleConfig) -> String {
     let safe: String = config
@@ -37,30 +36,11 @@ pub fn build(config: &ConsoleConfig, token: &str) -> Result<String, api::Error> 
         .map_err(|_| api::Error::internal("The kubeconfig could not be written."))
 }
 
-fn save(name: &str, text: &str) -> Result<(), api::Error> {
-    let failed = |_| api::Error::internal("The browser refused to save the file.");
-    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type("application/yaml");
-    let blob =
-        web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).map_err(failed)?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(failed)?;
-    let anchor: web_sys::HtmlAnchorElement = document()
-        .create_element("a")
-        .map_err(failed)?
-        .dyn_into()
-        .map_err(|_| api::Error::internal("The browser refused to save the file."))?;
-    anchor.set_href(&url);
-    anchor.set_download(name);
-    anchor.click();
-    let _ = web_sys::Url::revoke_object_url(&url);
-    Ok(())
-}
-
 async fn download() -> Result<(), api::Error> {
     let token = session::stored_token().ok_or_else(api::Error::not_logged_in)?;
     let config = api::console_config().await?;
-    save(&file_name(&config), &build(&config, &token)?)
+    let text = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(&build(&config, &token)?));
+    util::save_file(&file_name(&config), "application/yaml", &text)
 }
 
 fn expiry_text(expires_at: u64) -> String {

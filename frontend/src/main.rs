@@ -4,6 +4,7 @@ mod kinds;
 mod kube;
 mod kubeconfig;
 mod layout;
+mod logs;
 mod page;
 mod pages;
 mod permissions;

@@ -20,6 +20,8 @@ const AUTH: &str = "auth";
 const LOGIN_COMPLETE: &str = "complete";
 const LOGIN_FAILED: &str = "error";
 const LOGGED_OUT: &str = "logged-out";
+/// The last segment of an object's logs page.
+const LOGS: &str = "logs";
 
 /// Where a resource kind lives in the app's routes: "core" stands for the core group.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +68,12 @@ pub enum Page {
         namespace: Option<String>,
         name: String,
     },
+    /// The logs of a pod, or of all the pods a workload selects (always in a namespace).
+    Logs {
+        kind: KindRoute,
+        namespace: String,
+        name: String,
+    },
     /// Where the BFF sends the browser after a login, to pick up the session.
     LoginComplete,
     /// Where the BFF sends the browser when a login fails (`?reason=`).
@@ -98,6 +106,14 @@ impl Page {
         }
     }
 
+    pub fn logs(ty: &ResourceType, namespace: &str, name: &str) -> Self {
+        Page::Logs {
+            kind: KindRoute::of(ty),
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+        }
+    }
+
     pub fn path(&self) -> String {
         let list_path = |kind: &KindRoute, namespace: Option<&NamespaceScope>| match namespace {
             Some(NamespaceScope::One(ns)) => {
@@ -119,6 +135,14 @@ impl Page {
             } => {
                 let scope = namespace.clone().map(NamespaceScope::One);
                 format!("{}/{}", list_path(kind, scope.as_ref()), encode(name))
+            }
+            Page::Logs {
+                kind,
+                namespace,
+                name,
+            } => {
+                let scope = NamespaceScope::One(namespace.clone());
+                format!("{}/{}/{LOGS}", list_path(kind, Some(&scope)), encode(name))
             }
         }
     }
@@ -177,6 +201,18 @@ impl Page {
                 },
                 name: name.clone(),
             }),
+            [group, version, resource, name, page] if page == LOGS => match namespace {
+                Some(NamespaceScope::One(namespace)) => Some(Page::Logs {
+                    kind: KindRoute {
+                        group: group.clone(),
+                        version: version.clone(),
+                        resource: resource.clone(),
+                    },
+                    namespace,
+                    name: name.clone(),
+                }),
+                _ => None,
+            },
             _ => None,
         }
     }
@@ -193,7 +229,8 @@ impl Page {
                 kind,
                 namespace: Some(_),
                 ..
-            } => Some(Page::List {
+            }
+            | Page::Logs { kind, .. } => Some(Page::List {
                 kind: kind.clone(),
                 namespace: Some(scope.clone()),
             }),
@@ -240,6 +277,16 @@ pub mod patterns {
 
     pub fn list_in_cluster() -> (Prefix, Kind) {
         (StaticSegment(super::CLUSTER), kind())
+    }
+
+    pub fn logs_in_namespace() -> (Prefix, ParamSegment, Kind, ParamSegment, Prefix) {
+        (
+            StaticSegment(super::IN_NAMESPACE),
+            ParamSegment("namespace"),
+            kind(),
+            ParamSegment("name"),
+            StaticSegment(super::LOGS),
+        )
     }
 
     pub fn detail_in_cluster() -> (Prefix, Kind, ParamSegment) {

@@ -42,6 +42,15 @@ impl RouteTarget {
                 namespace: namespace.map(NamespaceScope::One),
                 name: Some(name),
             }),
+            Page::Logs {
+                kind,
+                namespace,
+                name,
+            } => Some(RouteTarget {
+                kind,
+                namespace: Some(NamespaceScope::One(namespace)),
+                name: Some(name),
+            }),
         }
     }
 }

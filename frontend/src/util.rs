@@ -12,6 +12,31 @@ pub async fn delay(ms: i32) {
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
+/// Saves `parts` (strings, byte arrays) as a file named `name`, through an object URL: the
+/// data never travels in a URL of its own, and neither does a token.
+pub fn save_file(
+    name: &str,
+    content_type: &str,
+    parts: &js_sys::Array,
+) -> Result<(), crate::api::Error> {
+    let failed = || crate::api::Error::internal("The browser refused to save the file.");
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(content_type);
+    let blob =
+        web_sys::Blob::new_with_str_sequence_and_options(parts, &options).map_err(|_| failed())?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| failed())?;
+    let anchor: web_sys::HtmlAnchorElement = leptos::prelude::document()
+        .create_element("a")
+        .map_err(|_| failed())?
+        .dyn_into()
+        .map_err(|_| failed())?;
+    anchor.set_href(&url);
+    anchor.set_download(name);
+    anchor.click();
+    let _ = web_sys::Url::revoke_object_url(&url);
+    Ok(())
+}
+
 /// "5m", "3h", "2d" from an RFC 3339 timestamp, as kubectl prints ages.
 pub fn age(timestamp: &str) -> String {
     if timestamp.is_empty() {

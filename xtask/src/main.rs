@@ -267,6 +267,8 @@ async fn bench(root: &Path) -> anyhow::Result<()> {
         "console-bench",
         "--bin",
         "first-load-bench",
+        "--bin",
+        "logs-bench",
     ]))?;
     step("starting the stack (optimised servers)");
     let (stack, description_file) = start_stack(
@@ -285,6 +287,10 @@ async fn bench(root: &Path) -> anyhow::Result<()> {
         .and_then(|()| {
             step("benchmark: the app's first and second visit (Resource Timing)");
             run(Command::new(root.join("target/server/first-load-bench")).arg(&description_file))
+        })
+        .and_then(|()| {
+            step("benchmark: a pod writing 10,000+ lines a second in the Logs view");
+            run(Command::new(root.join("target/server/logs-bench")).arg(&description_file))
         });
     drop(stack);
     result

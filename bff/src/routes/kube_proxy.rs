@@ -2,8 +2,9 @@
 //! user's (verified) bearer token and nothing else the browser sent but a short allow-list of
 //! headers. Only Kubernetes API paths and methods pass, never a `proxy` subresource. Request
 //! bodies are read in full (bounded in size and time) before anything goes upstream; responses
-//! stream, so watches flow event by event, and only the wait for the response head is timed,
-//! so watches are not cut.
+//! stream, so watches flow event by event and followed logs line by line, and only the wait for
+//! the response head is timed, so neither is cut (a followed log's head waits for its first
+//! line: it has an hour, as a watch has).
 //!
 //! One concern per file: `path` (which API path a request names), `request_checks` (method and
 //! body type), `body` (reading the body), `response_headers` (what comes back to the browser);
@@ -25,7 +26,9 @@ use axum::{
 };
 
 pub use body::{BODY_LIMIT, REQUEST_BODY_TIMEOUT};
-pub use path::{MAX_TIMEOUT_SECONDS, Refused, is_proxy_subresource, upstream_path};
+pub use path::{
+    MAX_TIMEOUT_SECONDS, Refused, is_followed_log, is_proxy_subresource, upstream_path,
+};
 pub use request_checks::METHODS;
 pub use response_headers::{API_RESPONSE_CSP, downstream_headers};
 
@@ -36,6 +39,15 @@ use crate::{
 
 pub const PREFIX: &str = "/api/k8s";
 const RESPONSE_HEAD_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long the response head may take: a followed log's comes with its first line.
+fn head_timeout(path: &str) -> Duration {
+    if is_followed_log(path) {
+        Duration::from_secs(MAX_TIMEOUT_SECONDS)
+    } else {
+        RESPONSE_HEAD_TIMEOUT
+    }
+}
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -79,7 +91,7 @@ async fn forward(State(state): State<AppState>, request: Request) -> Response {
             &user.token,
             &parts.headers,
             Body::from(body),
-            RESPONSE_HEAD_TIMEOUT,
+            head_timeout(&path),
         )
         .await;
     match sent {

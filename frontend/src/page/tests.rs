@@ -48,8 +48,13 @@ fn every_page() -> Vec<Page> {
                 name: name.into(),
             });
             pages.push(Page::Detail {
-                kind,
+                kind: kind.clone(),
                 namespace: None,
+                name: name.into(),
+            });
+            pages.push(Page::Logs {
+                kind,
+                namespace: name.into(),
                 name: name.into(),
             });
         }
@@ -103,6 +108,42 @@ fn the_paths_the_app_has_always_used() {
         .path(),
         "/ns/team-a/core/v1/configmaps/a%2Fb"
     );
+}
+
+#[test]
+fn logs_pages_are_an_object_path_and_logs() {
+    let page = Page::Logs {
+        kind: kind("apps", "v1", "deployments"),
+        namespace: "team-a".into(),
+        name: "chatty".into(),
+    };
+    assert_eq!(page.path(), "/ns/team-a/apps/v1/deployments/chatty/logs");
+    // A pod named "logs" still has its detail page, and its logs page is one segment further.
+    let pods = kind("core", "v1", "pods");
+    assert_eq!(
+        Page::parse("/ns/team-a/core/v1/pods/logs"),
+        Some(Page::Detail {
+            kind: pods.clone(),
+            namespace: Some("team-a".into()),
+            name: "logs".into(),
+        })
+    );
+    assert_eq!(
+        Page::parse("/ns/team-a/core/v1/pods/logs/logs"),
+        Some(Page::Logs {
+            kind: pods,
+            namespace: "team-a".into(),
+            name: "logs".into(),
+        })
+    );
+    // Logs are always in a namespace: no cluster-wide or all-namespaces form.
+    for path in [
+        "/cluster/core/v1/nodes/n1/logs",
+        "/all/core/v1/pods/web/logs",
+        "/ns/team-a/core/v1/pods/web/other",
+    ] {
+        assert_eq!(Page::parse(path), None, "{path}");
+    }
 }
 
 #[test]

@@ -112,6 +112,7 @@ fn ObjectView(ty: ResourceType, target: RouteTarget) -> impl IntoView {
                         })}
                         {can_scale.then(|| view! { <ScaleControl ty=ty.clone() namespace=namespace.clone() name=name.clone() replicas=replicas /> })}
                         {can_delete.then(|| view! { <DeleteButton ty=ty.clone() namespace=namespace.clone() name=name.clone() on_deleted=on_deleted /> })}
+                        {crate::logs::logs_link(&ty, namespace.as_deref(), &name)}
                         <WhyHidden permissions=p.clone() />
                     </div>
                 }.into_any()

@@ -156,6 +156,28 @@ fn check_query(query: &str) -> Result<(), Refused> {
     Ok(())
 }
 
+/// A followed pod log (`…/pods/<name>/log?follow=true`): the apiserver answers its head only
+/// with the container's first line (the kubelet writes nothing before), which a quiet container
+/// may not write for a long time, so its head is not held to the usual timeout.
+pub fn is_followed_log(path_and_query: &str) -> bool {
+    let (path, query) = path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""));
+    let segments: Vec<&str> = path.split('/').collect();
+    let is_log = matches!(
+        segments.as_slice(),
+        ["", "api", "v1", "namespaces", _, "pods", _, "log"]
+    );
+    is_log
+        && form_urlencoded::parse(query.as_bytes()).any(|(name, value)| {
+            name == "follow"
+                && !matches!(
+                    value.as_ref(),
+                    "" | "0" | "f" | "F" | "false" | "False" | "FALSE"
+                )
+        })
+}
+
 /// The property tests, against a model of the apiserver's routing.
 #[cfg(test)]
 mod properties;
@@ -192,6 +214,26 @@ mod tests {
             "/api/k8s/apis/rbac.authorization.k8s.io/v1/clusterroles/r%C3%B4le",
         ] {
             assert!(path(ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn followed_logs_are_told_apart() {
+        for followed in [
+            "/api/v1/namespaces/team-a/pods/web/log?follow=true",
+            "/api/v1/namespaces/team-a/pods/web/log?container=c&timestamps=true&follow=1",
+        ] {
+            assert!(is_followed_log(followed), "{followed}");
+        }
+        for other in [
+            "/api/v1/namespaces/team-a/pods/web/log",
+            "/api/v1/namespaces/team-a/pods/web/log?follow=false",
+            "/api/v1/namespaces/team-a/pods/web/log?previous=true",
+            "/api/v1/namespaces/team-a/configmaps/web?follow=true",
+            "/api/v1/namespaces/team-a/pods/web/exec?follow=true",
+            "/api/v1/namespaces/team-a/pods?watch=1&follow=true",
+        ] {
+            assert!(!is_followed_log(other), "{other}");
         }
     }
 

@@ -14,7 +14,7 @@ use super::{
 use crate::kube::{
     client,
     resource_type::encode,
-    stream::{self, WatchEnd},
+    stream::{self, StreamEnd},
 };
 
 /// The first page is small so that rows show at once; later pages are larger to cut round trips.
@@ -127,14 +127,14 @@ async fn watch(
         return Some((State::Empty, Health::Unchanged));
     }
     match (end, failed) {
-        (WatchEnd::Aborted, _) => None,
-        (WatchEnd::Failed(error), _) | (_, Some(error)) => {
+        (StreamEnd::Aborted, _) => None,
+        (StreamEnd::Failed(error), _) | (_, Some(error)) => {
             if error.is_gone() {
                 return Some((State::Empty, Health::Unchanged));
             }
             store.try_update(|s| s.phase = Phase::Reconnecting(error))?;
             Some((State::InitListed, Health::Failed))
         }
-        (WatchEnd::Closed, None) => Some((State::InitListed, Health::Good)),
+        (StreamEnd::Closed, None) => Some((State::InitListed, Health::Good)),
     }
 }

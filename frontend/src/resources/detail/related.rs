@@ -33,18 +33,7 @@ pub fn related_of(ty: &ResourceType, object: &Value) -> Links {
                 .collect()
         })
         .unwrap_or_default();
-    let selector = kinds::spec_of(ty)
-        .pod_selector
-        .and_then(|pointer| object.pointer(pointer))
-        .and_then(Value::as_object)
-        .filter(|labels| !labels.is_empty())
-        .map(|labels| {
-            labels
-                .iter()
-                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
-                .collect::<Vec<_>>()
-                .join(",")
-        });
+    let selector = kinds::spec_of(ty).pod_selector_of(object);
     (owners, selector)
 }
 
