@@ -10,6 +10,7 @@ mod permissions;
 mod resources;
 mod scope;
 mod session;
+mod terminal;
 mod util;
 
 fn main() {

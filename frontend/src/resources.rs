@@ -42,6 +42,11 @@ impl RouteTarget {
                 namespace: namespace.map(NamespaceScope::One),
                 name: Some(name),
             }),
+            Page::Terminal { namespace, pod, .. } => Some(RouteTarget {
+                kind: KindRoute::pods(),
+                namespace: Some(NamespaceScope::One(namespace)),
+                name: Some(pod),
+            }),
         }
     }
 }
