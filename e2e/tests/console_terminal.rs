@@ -204,7 +204,7 @@ async fn type_line(browser: &e2e::browser::Browser, line: &str) -> anyhow::Resul
 
 #[tokio::test]
 async fn the_admin_opens_a_shell_sees_its_output_and_reconnects() -> anyhow::Result<()> {
-    let stack = TestStack::get().await?;
+    let stack = TestStack::with_node().await?;
     let pod = running_pod(&stack, "team-a", "chatty").await?;
     let browser = stack
         .browser(Role::Admin, &format!("/ns/team-a/core/v1/pods/{pod}"))
@@ -238,7 +238,7 @@ async fn the_admin_opens_a_shell_sees_its_output_and_reconnects() -> anyhow::Res
 
 #[tokio::test]
 async fn a_container_of_two_is_chosen_by_its_link() -> anyhow::Result<()> {
-    let stack = TestStack::get().await?;
+    let stack = TestStack::with_node().await?;
     running_pod(&stack, "team-a", "two-containers").await?;
     let browser = stack
         .browser(
@@ -261,27 +261,13 @@ async fn a_container_of_two_is_chosen_by_its_link() -> anyhow::Result<()> {
     browser.close().await
 }
 
-/// Any pod of `namespace` (the page's permissions do not depend on its phase).
-fn some_pod(stack: &TestStack, namespace: &str) -> anyhow::Result<String> {
-    let names = stack.kubectl_ok(&[
-        "get",
-        "pods",
-        "-n",
-        namespace,
-        "-o",
-        "jsonpath={.items[*].metadata.name}",
-    ])?;
-    names
-        .split_whitespace()
-        .next()
-        .map(str::to_string)
-        .ok_or_else(|| anyhow::anyhow!("no pod in {namespace}"))
-}
-
 #[tokio::test]
 async fn only_those_who_may_exec_get_a_terminal() -> anyhow::Result<()> {
-    let stack = TestStack::get().await?;
-    let (team_a, team_b) = (some_pod(&stack, "team-a")?, some_pod(&stack, "team-b")?);
+    let stack = TestStack::with_node().await?;
+    let (team_a, team_b) = (
+        running_pod(&stack, "team-a", "chatty").await?,
+        running_pod(&stack, "team-b", "chatty").await?,
+    );
 
     let viewer = stack
         .browser(Role::Viewer, &format!("/ns/team-a/core/v1/pods/{team_a}"))

@@ -116,10 +116,10 @@ pub fn offered_protocols(headers: &HeaderMap) -> Result<Offered, AppError> {
         for protocol in value.split(',').map(str::trim) {
             if let Some(encoded) = protocol.strip_prefix(BEARER_PROTOCOL_PREFIX) {
                 tokens.push(encoded);
-            } else if let Some(known) = CHANNEL_PROTOCOLS.iter().find(|c| **c == protocol) {
-                if !channels.contains(known) {
-                    channels.push(*known);
-                }
+            } else if let Some(known) = CHANNEL_PROTOCOLS.iter().find(|c| **c == protocol)
+                && !channels.contains(known)
+            {
+                channels.push(*known);
             }
         }
     }
