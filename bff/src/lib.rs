@@ -125,6 +125,9 @@ pub fn app(state: AppState) -> Router {
         // Any method on /api/k8s/{*path}: the Kubernetes API, as the user. Before the /api nest,
         // which would otherwise answer it with its 404.
         .merge(routes::kube_proxy::router())
+        // GET /api/k8s/api/v1/namespaces/{namespace}/pods/{name}/exec and …/attach as WebSockets
+        // (the terminal): more specific than the API proxy's wildcard, so they win over it.
+        .merge(routes::pod_socket::router())
         // GET /api/config, GET /api/me, POST /api/permissions, GET /api/namespaces; anything else
         // under /api is the JSON 404.
         .nest(
@@ -139,6 +142,12 @@ pub fn app(state: AppState) -> Router {
         // Around all of them, `server_common::serve` bounds the body's time and counts requests
         // by route; within, the API proxy's routes have their body limit as a route layer.
         //
+        // A request asking for an upgrade anywhere but the terminal's routes is refused here,
+        // after routing (it reads `MatchedPath`) and inside the tracing, so that it is counted
+        // and traced like any other answer.
+        .layer(axum::middleware::from_fn(
+            routes::pod_socket::refuse_other_upgrades,
+        ))
         // Tracing, inside the headers so that its span covers the handler and nothing else.
         .layer(axum::middleware::from_fn(
             middleware::request_trace::trace_request,

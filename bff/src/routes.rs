@@ -3,4 +3,5 @@ pub mod health;
 pub mod https_redirect;
 pub mod kube_proxy;
 pub mod permissions;
+pub mod pod_socket;
 pub mod spa;

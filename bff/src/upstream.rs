@@ -95,11 +95,46 @@ impl Upstream {
         body: Body,
         head_timeout: Duration,
     ) -> Result<hyper::Response<Incoming>, UpstreamError> {
+        self.send_with(
+            method,
+            path,
+            forwarded_headers(headers, token),
+            body,
+            head_timeout,
+        )
+        .await
+    }
+
+    /// Opens an exec or attach WebSocket (`path` as checked by the caller) as the user whose
+    /// verified `token` is given: a GET with the browser's handshake key and version, offering
+    /// only `protocols` (the channel protocols; never a credential). The caller upgrades on a
+    /// `101 Switching Protocols` and answers anything else as it came.
+    pub async fn open_websocket(
+        &self,
+        path: &str,
+        token: &str,
+        handshake: &HeaderMap,
+        protocols: &str,
+        head_timeout: Duration,
+    ) -> Result<hyper::Response<Incoming>, UpstreamError> {
+        let headers = websocket_headers(handshake, token, protocols);
+        self.send_with(Method::GET, path, headers, Body::empty(), head_timeout)
+            .await
+    }
+
+    async fn send_with(
+        &self,
+        method: Method,
+        path: &str,
+        headers: HeaderMap,
+        body: Body,
+        head_timeout: Duration,
+    ) -> Result<hyper::Response<Incoming>, UpstreamError> {
         let uri: Uri = format!("{}{path}", self.base).parse()?;
         let mut request = hyper::Request::new(body);
         *request.method_mut() = method;
         *request.uri_mut() = uri;
-        *request.headers_mut() = forwarded_headers(headers, token);
+        *request.headers_mut() = headers;
         match tokio::time::timeout(head_timeout, self.client.request(request)).await {
             Ok(Ok(response)) => Ok(response),
             Ok(Err(err)) => {
@@ -125,6 +160,24 @@ pub fn forwarded_headers(client: &HeaderMap, token: &str) -> HeaderMap {
         bearer.set_sensitive(true);
         headers.insert(header::AUTHORIZATION, bearer);
     }
+    headers
+}
+
+/// The request headers of a WebSocket upgrade: the handshake's key and version as the browser
+/// sent them, the channel `protocols`, the verified token, and nothing else (no extensions: the
+/// BFF splices bytes and offers no compression; no `Origin`, which the BFF has checked).
+pub fn websocket_headers(client: &HeaderMap, token: &str, protocols: &str) -> HeaderMap {
+    let mut headers = forwarded_headers(&HeaderMap::new(), token);
+    for name in [header::SEC_WEBSOCKET_KEY, header::SEC_WEBSOCKET_VERSION] {
+        if let Some(value) = client.get(&name) {
+            headers.insert(name, value.clone());
+        }
+    }
+    if let Ok(protocols) = HeaderValue::from_str(protocols) {
+        headers.insert(header::SEC_WEBSOCKET_PROTOCOL, protocols);
+    }
+    headers.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+    headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
     headers
 }
 
@@ -155,5 +208,46 @@ mod tests {
         let names: Vec<&str> = upstream.keys().map(|n| n.as_str()).collect();
         assert_eq!(names, ["accept", "content-type", "authorization"]);
         assert_eq!(upstream[header::AUTHORIZATION], "Bearer verified-token");
+    }
+
+    #[test]
+    fn a_websocket_goes_upstream_with_its_handshake_the_channels_and_the_verified_token() {
+        let mut client = HeaderMap::new();
+        for (name, value) in [
+            ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),
+            ("sec-websocket-version", "13"),
+            (
+                "sec-websocket-protocol",
+                "v5.channel.k8s.io, base64url.bearer.authorization.k8s.io.dG9rZW4",
+            ),
+            ("sec-websocket-extensions", "permessage-deflate"),
+            ("origin", "https://console.example"),
+            ("cookie", "__Host-kc-refresh=secret"),
+            ("authorization", "Bearer the-browser-sent-this"),
+        ] {
+            client.append(
+                HeaderName::from_bytes(name.as_bytes()).expect("name"),
+                HeaderValue::from_static(value),
+            );
+        }
+        let upstream = websocket_headers(&client, "verified-token", "v5.channel.k8s.io");
+        let mut names: Vec<&str> = upstream.keys().map(|n| n.as_str()).collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "authorization",
+                "connection",
+                "sec-websocket-key",
+                "sec-websocket-protocol",
+                "sec-websocket-version",
+                "upgrade"
+            ]
+        );
+        assert_eq!(upstream[header::AUTHORIZATION], "Bearer verified-token");
+        assert_eq!(
+            upstream[header::SEC_WEBSOCKET_PROTOCOL],
+            "v5.channel.k8s.io"
+        );
     }
 }

@@ -22,6 +22,7 @@ use crate::{
     },
     resources::{detail::DetailPage, list_page::ListPage},
     session::{self, SessionState, expect_session, provide_session_context},
+    terminal::TerminalPage,
 };
 
 #[component]
@@ -63,6 +64,8 @@ pub fn App() -> impl IntoView {
                             <Route path=patterns::list_in_all_namespaces() view=ListPage />
                             <Route path=patterns::list_in_cluster() view=ListPage />
                             <Route path=patterns::detail_in_cluster() view=DetailPage />
+                            <Route path=patterns::terminal() view=TerminalPage />
+                            <Route path=patterns::terminal_in_container() view=TerminalPage />
                         </ParentRoute>
                     </Routes>
                 </main>

@@ -11,6 +11,7 @@ mod permissions;
 mod resources;
 mod scope;
 mod session;
+mod terminal;
 mod util;
 mod yaml;
 

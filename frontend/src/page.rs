@@ -22,6 +22,8 @@ const LOGIN_FAILED: &str = "error";
 const LOGGED_OUT: &str = "logged-out";
 /// The last segment of an object's logs page.
 const LOGS: &str = "logs";
+/// After a pod's path: its terminal (then, optionally, the container's name).
+const TERMINAL: &str = "terminal";
 
 /// Where a resource kind lives in the app's routes: "core" stands for the core group.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +39,15 @@ impl KindRoute {
             group: ty.group_segment().to_string(),
             version: ty.version.clone(),
             resource: ty.resource.clone(),
+        }
+    }
+
+    /// Pods, the only kind with a terminal.
+    pub fn pods() -> Self {
+        KindRoute {
+            group: "core".into(),
+            version: "v1".into(),
+            resource: "pods".into(),
         }
     }
 
@@ -79,6 +90,12 @@ pub enum Page {
     /// Where the BFF sends the browser when a login fails (`?reason=`).
     LoginFailed,
     LoggedOut,
+    /// A terminal in a pod's container (None: the pod's default container).
+    Terminal {
+        namespace: String,
+        pod: String,
+        container: Option<String>,
+    },
 }
 
 impl Page {
@@ -143,6 +160,22 @@ impl Page {
             } => {
                 let scope = NamespaceScope::One(namespace.clone());
                 format!("{}/{}/{LOGS}", list_path(kind, Some(&scope)), encode(name))
+            }
+            Page::Terminal {
+                namespace,
+                pod,
+                container,
+            } => {
+                let scope = NamespaceScope::One(namespace.clone());
+                let pod_path = format!(
+                    "{}/{}",
+                    list_path(&KindRoute::pods(), Some(&scope)),
+                    encode(pod)
+                );
+                match container {
+                    Some(container) => format!("{pod_path}/{TERMINAL}/{}", encode(container)),
+                    None => format!("{pod_path}/{TERMINAL}"),
+                }
             }
         }
     }
@@ -213,6 +246,23 @@ impl Page {
                 }),
                 _ => None,
             },
+            [group, version, resource, pod, terminal, container @ ..]
+                if terminal == TERMINAL && container.len() <= 1 =>
+            {
+                let is_pods = KindRoute {
+                    group: group.clone(),
+                    version: version.clone(),
+                    resource: resource.clone(),
+                } == KindRoute::pods();
+                match namespace {
+                    Some(NamespaceScope::One(namespace)) if is_pods => Some(Page::Terminal {
+                        namespace,
+                        pod: pod.clone(),
+                        container: container.first().cloned(),
+                    }),
+                    _ => None,
+                }
+            }
             _ => None,
         }
     }
@@ -291,6 +341,34 @@ pub mod patterns {
 
     pub fn detail_in_cluster() -> (Prefix, Kind, ParamSegment) {
         (StaticSegment(super::CLUSTER), kind(), ParamSegment("name"))
+    }
+
+    pub fn terminal() -> (Prefix, ParamSegment, Kind, ParamSegment, Prefix) {
+        (
+            StaticSegment(super::IN_NAMESPACE),
+            ParamSegment("namespace"),
+            kind(),
+            ParamSegment("name"),
+            StaticSegment(super::TERMINAL),
+        )
+    }
+
+    pub fn terminal_in_container() -> (
+        Prefix,
+        ParamSegment,
+        Kind,
+        ParamSegment,
+        Prefix,
+        ParamSegment,
+    ) {
+        (
+            StaticSegment(super::IN_NAMESPACE),
+            ParamSegment("namespace"),
+            kind(),
+            ParamSegment("name"),
+            StaticSegment(super::TERMINAL),
+            ParamSegment("container"),
+        )
     }
 
     pub fn login_complete() -> (Prefix, Prefix) {

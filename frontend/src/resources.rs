@@ -51,6 +51,11 @@ impl RouteTarget {
                 namespace: Some(NamespaceScope::One(namespace)),
                 name: Some(name),
             }),
+            Page::Terminal { namespace, pod, .. } => Some(RouteTarget {
+                kind: KindRoute::pods(),
+                namespace: Some(NamespaceScope::One(namespace)),
+                name: Some(pod),
+            }),
         }
     }
 }

@@ -1,6 +1,8 @@
 //! The pinned WASM toolchain, installed into the versioned cache when missing: trunk and
 //! wasm-bindgen-cli from crates.io, wasm-opt from the npm package binaryen (Debian's is too old
 //! and breaks the app). The wasm-bindgen-cli version must equal the one in Cargo.lock.
+//! Also the app's one vendored JavaScript: xterm.js and its fit addon from the npm registry,
+//! pinned, copied into `frontend/xterm/` (not in git) for trunk to copy into the app.
 
 use std::{
     path::{Path, PathBuf},
@@ -15,6 +17,10 @@ use crate::{run, step};
 const TRUNK_VERSION: &str = "0.21.14";
 const WASM_BINDGEN_VERSION: &str = "0.2.130";
 const BINARYEN_VERSION: &str = "132.0.0";
+const XTERM_VERSION: &str = "6.0.0";
+const XTERM_FIT_VERSION: &str = "0.11.0";
+/// Where trunk finds the vendored xterm.js (index.html's `copy-dir`), served as `/xterm/…`.
+const XTERM_DIR: &str = "frontend/xterm";
 
 pub struct Tools {
     pub trunk: PathBuf,
@@ -71,6 +77,7 @@ pub fn ensure(root: &Path) -> anyhow::Result<Tools> {
             .arg(&binaryen_root)
             .arg(format!("binaryen@{BINARYEN_VERSION}")))?;
     }
+    vendor_xterm(root, &tools)?;
     Ok(Tools {
         trunk: trunk_root.join("bin/trunk"),
         bin_dirs: vec![bindgen_root.join("bin"), wasm_opt_dir],
@@ -108,6 +115,57 @@ fn install_wasm_bindgen(tools: &Path, install_root: &Path) -> anyhow::Result<()>
         .arg(install_root)
         .current_dir(&source))?;
     let _ = std::fs::remove_dir_all(&src);
+    Ok(())
+}
+
+/// xterm.js, its stylesheet and the fit addon, from the pinned npm packages (installed into the
+/// cache once), copied to `XTERM_DIR` under the names the app and its Trusted Types policy use
+/// (frontend/src/terminal/xterm.rs, frontend/index.html). The app loads them only when a
+/// terminal opens.
+fn vendor_xterm(root: &Path, tools: &Path) -> anyhow::Result<()> {
+    let install = tools.join(format!("xterm-{XTERM_VERSION}-fit-{XTERM_FIT_VERSION}"));
+    let modules = install.join("node_modules/@xterm");
+    let files = [
+        (modules.join("xterm/lib/xterm.js"), "xterm.js"),
+        (modules.join("xterm/css/xterm.css"), "xterm.css"),
+        (modules.join("addon-fit/lib/addon-fit.js"), "addon-fit.js"),
+    ];
+    if !files.iter().all(|(from, _)| from.is_file()) {
+        step(&format!(
+            "installing xterm.js (npm @xterm/xterm@{XTERM_VERSION}, @xterm/addon-fit@{XTERM_FIT_VERSION})"
+        ));
+        if devstack::gobuild::which("npm").is_none() {
+            bail!("npm is needed for xterm.js: install Node.js 20 or newer with npm");
+        }
+        std::fs::create_dir_all(&install)?;
+        run(Command::new("npm")
+            .args([
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--ignore-scripts",
+                "--prefix",
+            ])
+            .arg(&install)
+            .arg(format!("@xterm/xterm@{XTERM_VERSION}"))
+            .arg(format!("@xterm/addon-fit@{XTERM_FIT_VERSION}")))?;
+    }
+    let vendored = root.join(XTERM_DIR);
+    std::fs::create_dir_all(&vendored)?;
+    for (from, name) in files {
+        let text = std::fs::read_to_string(&from)
+            .with_context(|| format!("reading {}", from.display()))?;
+        // The source maps are not vendored: a reference to one would be a 404 in devtools.
+        let text: String = text
+            .lines()
+            .filter(|line| !line.starts_with("//# sourceMappingURL="))
+            .map(|line| format!("{line}\n"))
+            .collect();
+        let to = vendored.join(name);
+        if std::fs::read_to_string(&to).ok().as_deref() != Some(text.as_str()) {
+            std::fs::write(&to, text).with_context(|| format!("writing {}", to.display()))?;
+        }
+    }
     Ok(())
 }
 

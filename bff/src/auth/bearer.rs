@@ -19,6 +19,14 @@ impl FromRequestParts<AppState> for Authenticated {
     ) -> Result<Self, Self::Rejection> {
         let token =
             server_common::bearer::bearer_token(&parts.headers).ok_or(AppError::Unauthenticated)?;
+        Authenticated::verify(state, token).await
+    }
+}
+
+impl Authenticated {
+    /// `token` verified as the API's bearer is; for a WebSocket, whose token comes in a
+    /// subprotocol rather than the `Authorization` header a browser cannot set on one.
+    pub async fn verify(state: &AppState, token: &str) -> Result<Self, AppError> {
         // Without the issuer's keys no token can be checked, good or bad: that is the console
         // being unavailable (503), not the user being logged out (401, which starts a login).
         if !state.oidc.is_loaded() {

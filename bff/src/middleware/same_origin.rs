@@ -33,6 +33,18 @@ impl FromRequestParts<AppState> for SameOrigin {
     }
 }
 
+/// Whether the request's one `Origin` is the console's own: what a WebSocket upgrade must show,
+/// since browsers send no `Sec-Fetch-Site` that a page could not also get cross-site, and a
+/// WebSocket is not bound by the same-origin policy.
+pub fn has_console_origin(headers: &HeaderMap, state: &AppState) -> bool {
+    let own = console_origin(&state.login.redirect_uri);
+    let mut origins = headers.get_all(header::ORIGIN).iter();
+    match (origins.next(), origins.next(), own) {
+        (Some(origin), None, Some(own)) => origin.as_bytes() == own.as_bytes(),
+        _ => false,
+    }
+}
+
 /// `scheme://host[:port]` of the console, from its callback URL.
 fn console_origin(redirect_uri: &str) -> Option<String> {
     let url = reqwest::Url::parse(redirect_uri).ok()?;

@@ -35,11 +35,15 @@ pub struct Seen {
     pub method: String,
     pub path_and_query: String,
     pub body_len: usize,
+    /// The WebSocket subprotocols offered, if any.
+    pub protocols: Option<String>,
+    pub authorization: Option<String>,
 }
 
 /// Stands in for the apiserver-proxy: records every request that reaches it (on arrival, before
 /// its body is read), answers with headers a browser must never get from the console's origin,
-/// and holds rules reviews until released, counting how many are open at once.
+/// and holds rules reviews until released, counting how many are open at once. A WebSocket
+/// upgrade on an `exec` path is accepted with the first protocol offered, and then echoes.
 pub struct FaultInjectionUpstream {
     pub url: String,
     arrived: Arc<AtomicUsize>,
@@ -73,6 +77,10 @@ impl FaultInjectionUpstream {
                 );
                 async move {
                     arrived.fetch_add(1, Ordering::SeqCst);
+                    let mut request = request;
+                    let upgrade = request.headers().contains_key(header::UPGRADE)
+                        && request.uri().path().ends_with("/exec");
+                    let client_upgrade = upgrade.then(|| hyper::upgrade::on(&mut request));
                     let (parts, body) = request.into_parts();
                     let body_len = body
                         .collect()
@@ -89,7 +97,12 @@ impl FaultInjectionUpstream {
                             method: parts.method.to_string(),
                             path_and_query: path_and_query.clone(),
                             body_len,
+                            protocols: header_text(&parts.headers, header::SEC_WEBSOCKET_PROTOCOL),
+                            authorization: header_text(&parts.headers, header::AUTHORIZATION),
                         });
+                    }
+                    if let Some(client_upgrade) = client_upgrade {
+                        return accept_and_echo(&parts.headers, client_upgrade);
                     }
                     if path_and_query.ends_with("/selfsubjectrulesreviews") {
                         reviews_open.fetch_add(1, Ordering::SeqCst);
@@ -150,6 +163,45 @@ impl FaultInjectionUpstream {
     pub fn seen(&self) -> Vec<Seen> {
         self.seen.lock().map(|s| s.clone()).unwrap_or_default()
     }
+}
+
+fn header_text(headers: &axum::http::HeaderMap, name: header::HeaderName) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// `101 Switching Protocols` with the first protocol offered; then whatever arrives is sent back.
+fn accept_and_echo(
+    headers: &axum::http::HeaderMap,
+    client_upgrade: hyper::upgrade::OnUpgrade,
+) -> Response {
+    let first = header_text(headers, header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|p| p.split(',').next().map(|p| p.trim().to_string()))
+        .unwrap_or_default();
+    tokio::spawn(async move {
+        if let Ok(upgraded) = client_upgrade.await {
+            let (mut reader, mut writer) = tokio::io::split(hyper_util::rt::TokioIo::new(upgraded));
+            let _ = tokio::io::copy(&mut reader, &mut writer).await;
+        }
+    });
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = axum::http::StatusCode::SWITCHING_PROTOCOLS;
+    for (name, value) in [
+        (header::UPGRADE, "websocket".to_string()),
+        (header::CONNECTION, "Upgrade".to_string()),
+        (
+            header::SEC_WEBSOCKET_ACCEPT,
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=".to_string(),
+        ),
+        (header::SEC_WEBSOCKET_PROTOCOL, first),
+    ] {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response.headers_mut().insert(name, value);
+        }
+    }
+    response
 }
 
 /// The BFF as `main` builds it (from its flags), in front of the fault-injection upstream.

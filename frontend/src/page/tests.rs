@@ -58,6 +58,16 @@ fn every_page() -> Vec<Page> {
                 name: name.into(),
             });
         }
+        pages.push(Page::Terminal {
+            namespace: "team-a".into(),
+            pod: name.into(),
+            container: None,
+        });
+        pages.push(Page::Terminal {
+            namespace: "team-a".into(),
+            pod: "two-containers".into(),
+            container: Some(name.into()),
+        });
     }
     pages
 }
@@ -189,5 +199,35 @@ fn the_pages_without_a_session() {
         "/logged-outx",
     ] {
         assert!(!Page::needs_no_session(path), "{path}");
+    }
+}
+
+#[test]
+fn a_terminal_is_a_pods_and_in_one_namespace() {
+    assert_eq!(
+        Page::Terminal {
+            namespace: "team-a".into(),
+            pod: "two-containers".into(),
+            container: Some("web".into()),
+        }
+        .path(),
+        "/ns/team-a/core/v1/pods/two-containers/terminal/web"
+    );
+    assert_eq!(
+        Page::parse("/ns/team-a/core/v1/pods/chatty-1/terminal"),
+        Some(Page::Terminal {
+            namespace: "team-a".into(),
+            pod: "chatty-1".into(),
+            container: None,
+        })
+    );
+    for path in [
+        "/ns/team-a/core/v1/configmaps/x/terminal",
+        "/ns/team-a/apps/v1/pods/x/terminal",
+        "/all/core/v1/pods/x/terminal",
+        "/cluster/core/v1/pods/x/terminal",
+        "/ns/team-a/core/v1/pods/x/terminal/web/more",
+    ] {
+        assert_eq!(Page::parse(path), None, "{path}");
     }
 }

@@ -72,9 +72,14 @@ fn ObjectView(ty: ResourceType, target: RouteTarget) -> impl IntoView {
     });
     let phase = Memo::new(move |_| state.with(|s| s.phase.clone()));
     let checks = ActionChecks::for_object(&ty, namespace.as_deref());
+    // A pod's page also asks whether the user may open a terminal in it.
+    let exec_check = namespace
+        .as_deref()
+        .filter(|_| crate::page::KindRoute::pods().matches(&ty))
+        .map(crate::terminal::exec_check);
     let permissions = permissions_for({
         let checks = checks.clone();
-        move || checks.all()
+        move || checks.all().into_iter().chain(exec_check.clone()).collect()
     });
     let editing = RwSignal::new(false);
     // Here rather than in the sections, which are drawn again on every change to the object.
@@ -113,6 +118,7 @@ fn ObjectView(ty: ResourceType, target: RouteTarget) -> impl IntoView {
                         {can_scale.then(|| view! { <ScaleControl ty=ty.clone() namespace=namespace.clone() name=name.clone() replicas=replicas /> })}
                         {can_delete.then(|| view! { <DeleteButton ty=ty.clone() namespace=namespace.clone() name=name.clone() on_deleted=on_deleted /> })}
                         {crate::logs::logs_link(&ty, namespace.as_deref(), &name)}
+                        {crate::terminal::terminal_link(&ty, namespace.as_deref(), &name, &p)}
                         <WhyHidden permissions=p.clone() />
                     </div>
                 }.into_any()

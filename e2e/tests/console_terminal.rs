@@ -1,0 +1,305 @@
+//! The terminal against the real stack. Over HTTP (no node needed: the apiserver authorizes an
+//! exec before it looks for the pod): the BFF refuses a WebSocket from another origin and any
+//! upgrade but exec and attach; a forged exec upgrade as the viewer reaches the real
+//! kube-apiserver and is refused there (403, its `Status`), the developer's only in team-b; no
+//! token is in a log. In Chromium: the terminal link only for those who may create pods/exec;
+//! with the real node, a shell whose output appears, an end message and Reconnect.
+
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use devstack::Role;
+use e2e::{TestStack, http_login};
+use fantoccini::key::Key;
+use reqwest::{StatusCode, header};
+
+const SHELL: &str = "command=sh&command=-c&command=exec%20sh&stdin=true&stdout=true&tty=true";
+
+/// A WebSocket handshake for `path` of the console, as a browser sends it (the token as the
+/// bearer subprotocol), from `origin`; the status and body it gets.
+async fn upgrade(
+    stack: &TestStack,
+    path: &str,
+    token: &str,
+    origin: Option<&str>,
+) -> anyhow::Result<(StatusCode, String)> {
+    let console = &stack.description().console_url;
+    let bearer = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(token);
+    let mut request = stack
+        .http()?
+        .get(format!("{console}{path}"))
+        .header(header::CONNECTION, "Upgrade")
+        .header(header::UPGRADE, "websocket")
+        .header(header::SEC_WEBSOCKET_VERSION, "13")
+        .header(header::SEC_WEBSOCKET_KEY, "dGhlIHNhbXBsZSBub25jZQ==")
+        .header(
+            header::SEC_WEBSOCKET_PROTOCOL,
+            format!(
+                "v5.channel.k8s.io, v4.channel.k8s.io, base64url.bearer.authorization.k8s.io.{bearer}"
+            ),
+        );
+    if let Some(origin) = origin {
+        request = request.header(header::ORIGIN, origin);
+    }
+    let response = request.send().await?;
+    let status = response.status();
+    Ok((status, response.text().await.unwrap_or_default()))
+}
+
+fn exec_path(namespace: &str, pod: &str) -> String {
+    format!("/api/k8s/api/v1/namespaces/{namespace}/pods/{pod}/exec?{SHELL}")
+}
+
+async fn token_of(stack: &TestStack, role: Role) -> anyhow::Result<String> {
+    let user = stack.description().require_user(role)?;
+    http_login::id_token(&stack.http()?, &stack.description().console_url, &user).await
+}
+
+#[tokio::test]
+async fn exec_upgrades_are_checked_by_the_bff_and_authorized_by_the_apiserver() -> anyhow::Result<()>
+{
+    let stack = TestStack::get().await?;
+    let console = stack.description().console_url.clone();
+    let (viewer, developer, admin) = (
+        token_of(&stack, Role::Viewer).await?,
+        token_of(&stack, Role::Developer).await?,
+        token_of(&stack, Role::Admin).await?,
+    );
+    let missing_pod = e2e::unique("no-such-pod");
+
+    // Another origin, or none, is refused by the BFF before anything else.
+    for origin in [None, Some("https://evil.example")] {
+        let (status, body) =
+            upgrade(&stack, &exec_path("team-a", &missing_pod), &admin, origin).await?;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{origin:?}: {body}");
+        let error: shared::ApiError = serde_json::from_str(&body)?;
+        assert_eq!(error.code, shared::ErrorCode::Forbidden, "{body}");
+    }
+    // Only exec and attach upgrade.
+    let (status, body) = upgrade(
+        &stack,
+        "/api/k8s/api/v1/namespaces/x/configmaps",
+        &admin,
+        Some(&console),
+    )
+    .await?;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body.contains("exec and attach"), "{body}");
+
+    // The viewer's forged upgrade reaches the apiserver, which refuses it: its own Status.
+    let (status, body) = upgrade(
+        &stack,
+        &exec_path("team-a", &missing_pod),
+        &viewer,
+        Some(&console),
+    )
+    .await?;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let refusal: shared::Status = serde_json::from_str(&body)?;
+    assert_eq!(refusal.reason, "Forbidden", "{body}");
+    assert!(
+        refusal.message.contains("viewer@example.com") && refusal.message.contains("pods/exec"),
+        "the apiserver's refusal names the user and pods/exec: {body}"
+    );
+    // The developer may exec in team-a (then the pod is looked for: 404) but not in team-b.
+    let (status, body) = upgrade(
+        &stack,
+        &exec_path("team-b", &missing_pod),
+        &developer,
+        Some(&console),
+    )
+    .await?;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body.contains("pods/exec"), "{body}");
+    for token in [&developer, &admin] {
+        let (status, body) = upgrade(
+            &stack,
+            &exec_path("team-a", &missing_pod),
+            token,
+            Some(&console),
+        )
+        .await?;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    }
+
+    for token in [&viewer, &developer, &admin] {
+        e2e::assert_not_logged(&stack.description().log_dir, token);
+    }
+    Ok(())
+}
+
+/// The first pod in `namespace` whose name starts with `prefix` and that is running.
+async fn running_pod(stack: &TestStack, namespace: &str, prefix: &str) -> anyhow::Result<String> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let names = stack.kubectl_ok(&[
+            "get",
+            "pods",
+            "-n",
+            namespace,
+            "--field-selector=status.phase=Running",
+            "-o",
+            "jsonpath={.items[*].metadata.name}",
+        ])?;
+        if let Some(name) = names.split_whitespace().find(|n| n.starts_with(prefix)) {
+            return Ok(name.to_string());
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "no running pod {prefix}* in {namespace} within 2 minutes"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// The text xterm.js shows (its DOM rows).
+async fn screen(browser: &e2e::browser::Browser) -> anyhow::Result<String> {
+    let text = browser
+        .client
+        .execute(
+            "const rows = document.querySelector('[data-testid=terminal] .xterm-rows'); \
+             return rows ? rows.textContent.replace(/\\u00a0/g, ' ') : '';",
+            vec![],
+        )
+        .await?;
+    Ok(text.as_str().unwrap_or_default().to_string())
+}
+
+async fn wait_for_screen(browser: &e2e::browser::Browser, text: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let shown = screen(browser).await?;
+        if shown.contains(text) {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "{text:?} not on the screen: {shown:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn wait_for_status(browser: &e2e::browser::Browser, text: &str) -> anyhow::Result<String> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let status = browser.text_of("[data-testid=terminal-status]").await?;
+        if status.contains(text) {
+            return Ok(status);
+        }
+        anyhow::ensure!(Instant::now() < deadline, "status {status:?}, not {text:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn type_line(browser: &e2e::browser::Browser, line: &str) -> anyhow::Result<()> {
+    let input = browser
+        .wait_for("[data-testid=terminal] textarea.xterm-helper-textarea")
+        .await?;
+    input
+        .send_keys(&format!("{line}{}", char::from(Key::Enter)))
+        .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_admin_opens_a_shell_sees_its_output_and_reconnects() -> anyhow::Result<()> {
+    let stack = TestStack::with_node().await?;
+    let pod = running_pod(&stack, "team-a", "chatty").await?;
+    let browser = stack
+        .browser(Role::Admin, &format!("/ns/team-a/core/v1/pods/{pod}"))
+        .await?;
+    browser.click("[data-testid=open-terminal]").await?;
+    let status = wait_for_status(&browser, "Connected").await?;
+    assert!(status.contains("v5.channel.k8s.io"), "{status}");
+    // The typed line has no "hello-42" in it: only the shell's output has.
+    type_line(&browser, "echo hello-$((6*7))").await?;
+    wait_for_screen(&browser, "hello-42").await?;
+
+    let command = browser
+        .text_of("[data-testid=port-forward-command]")
+        .await?;
+    assert!(
+        command.starts_with("kubectl --kubeconfig kubeconfig-")
+            && command.contains(&format!("-n team-a port-forward pod/{pod} ")),
+        "{command}"
+    );
+
+    type_line(&browser, "exit 3").await?;
+    wait_for_status(&browser, "exit code 3").await?;
+    browser.click("[data-testid=terminal-reconnect]").await?;
+    wait_for_status(&browser, "Connected").await?;
+    type_line(&browser, "echo again-$((40+2))").await?;
+    wait_for_screen(&browser, "again-42").await?;
+
+    browser.assert_no_console_errors().await?;
+    browser.close().await
+}
+
+#[tokio::test]
+async fn a_container_of_two_is_chosen_by_its_link() -> anyhow::Result<()> {
+    let stack = TestStack::with_node().await?;
+    running_pod(&stack, "team-a", "two-containers").await?;
+    let browser = stack
+        .browser(
+            Role::Admin,
+            "/ns/team-a/core/v1/pods/two-containers/terminal/sidecar",
+        )
+        .await?;
+    wait_for_status(&browser, "Connected").await?;
+    type_line(&browser, "echo in-$((1+1))").await?;
+    wait_for_screen(&browser, "in-2").await?;
+    browser
+        .click("nav.terminal-containers a[href$='/terminal/web']")
+        .await?;
+    wait_for_status(&browser, "Connected").await?;
+    assert!(
+        browser
+            .shows("[data-testid=terminal-title]", "container web")
+            .await?
+    );
+    browser.close().await
+}
+
+#[tokio::test]
+async fn only_those_who_may_exec_get_a_terminal() -> anyhow::Result<()> {
+    let stack = TestStack::with_node().await?;
+    let (team_a, team_b) = (
+        running_pod(&stack, "team-a", "chatty").await?,
+        running_pod(&stack, "team-b", "chatty").await?,
+    );
+
+    let viewer = stack
+        .browser(Role::Viewer, &format!("/ns/team-a/core/v1/pods/{team_a}"))
+        .await?;
+    let why = viewer
+        .wait_for("[data-testid=object-actions] [data-testid=why-hidden]")
+        .await?;
+    why.click().await?;
+    let reasons = why.text().await?;
+    assert!(reasons.contains("pods/exec in team-a"), "{reasons}");
+    assert!(!viewer.exists("[data-testid=open-terminal]").await?);
+    // The terminal's address itself says no, and opens nothing.
+    viewer
+        .open(&format!("/ns/team-a/core/v1/pods/{team_a}/terminal"))
+        .await?;
+    viewer.wait_for("[data-testid=terminal-refused]").await?;
+    assert!(!viewer.exists("[data-testid=terminal]").await?);
+    viewer.close().await?;
+
+    let developer = stack
+        .browser(
+            Role::Developer,
+            &format!("/ns/team-a/core/v1/pods/{team_a}"),
+        )
+        .await?;
+    developer.wait_for("[data-testid=open-terminal]").await?;
+    developer
+        .open(&format!("/ns/team-b/core/v1/pods/{team_b}"))
+        .await?;
+    developer
+        .wait_for("[data-testid=object-actions] [data-testid=why-hidden]")
+        .await?;
+    assert!(!developer.exists("[data-testid=open-terminal]").await?);
+    developer.close().await
+}
