@@ -4,6 +4,7 @@ mod kinds;
 mod kube;
 mod kubeconfig;
 mod layout;
+mod overview;
 mod page;
 mod pages;
 mod permissions;
