@@ -82,7 +82,8 @@ async fn donut_matches_kubectl(
                 .unwrap_or_default();
             let expected = phases_label(stack, namespace)?;
             let legend = legend_as_label(browser).await?;
-            *seen.borrow_mut() = format!("donut {label:?}, legend {legend:?}, kubectl {expected:?}");
+            *seen.borrow_mut() =
+                format!("donut {label:?}, legend {legend:?}, kubectl {expected:?}");
             Ok(label == expected && legend == expected)
         }
     })
@@ -166,7 +167,7 @@ async fn the_overview_draws_the_namespace_live_and_links_to_what_it_counts() -> 
     // One arc per phase that has pods, each coloured by the theme.
     let drawn = browser
         .client
-        .find_all(Locator::Css("[data-testid=pods-donut] g circle"))
+        .find_all(Locator::Css("[data-testid=pods-donut] circle:not(.track)"))
         .await?
         .len();
     let counts = legend_counts(&browser).await?;
@@ -242,13 +243,15 @@ async fn the_overview_draws_the_namespace_live_and_links_to_what_it_counts() -> 
     // Both themes colour the arcs from their own variables.
     browser.click("nav.sidebar a[href='/']").await?;
     browser
-        .wait_for("[data-testid=pods-donut] g circle")
+        .wait_for("[data-testid=pods-donut] circle:not(.track)")
         .await?;
-    let stroke = "return getComputedStyle(document.querySelector('[data-testid=pods-donut] g circle')).stroke;";
-    let first = browser.client.execute(stroke, vec![]).await?;
+    let stroke = "return getComputedStyle(document.querySelector('[data-testid=pods-donut] circle:not(.track)')).stroke;";
+    let light = browser.client.execute(stroke, vec![]).await?;
     browser.click("[data-testid=theme-toggle]").await?;
-    let second = browser.client.execute(stroke, vec![]).await?;
-    assert_ne!(first, second, "the arcs keep their colour across themes");
+    devstack::poll::until("the arcs in the other theme's colour", LIVE, || async {
+        Ok(browser.client.execute(stroke, vec![]).await? != light)
+    })
+    .await?;
 
     browser.assert_no_console_errors().await?;
     browser.close().await?;

@@ -10,6 +10,7 @@ mod events;
 mod feeds;
 mod inventory;
 mod nodes;
+mod order;
 mod pods;
 mod workloads;
 

@@ -4,7 +4,10 @@
 use leptos::prelude::*;
 use serde_json::Value;
 
-use super::feeds::{Access, Feed, ObjectRef, detail_path, feed_note, no_feed, number, part, text};
+use super::{
+    feeds::{Access, Feed, ObjectRef, detail_path, live_part, number, text},
+    order,
+};
 use crate::util;
 
 /// How many events the overview shows.
@@ -67,63 +70,51 @@ pub fn warning(event: &Value) -> Warning {
 
 /// The `n` latest events, newest first (ties by object, then reason), and how many there are.
 pub fn latest<'a>(events: impl Iterator<Item = &'a Value>, n: usize) -> (Vec<Warning>, usize) {
-    let mut all: Vec<(String, Warning)> = events
-        .map(warning)
-        .map(|w| (time_key(&w.when), w))
-        .collect();
+    let all: Vec<Warning> = events.map(warning).collect();
     let total = all.len();
-    all.sort_by(|(a_key, a), (b_key, b)| {
-        (b_key, &a.object, &a.reason).cmp(&(a_key, &b.object, &b.reason))
+    let mut all = order::by_key(all, |w| {
+        let when = order::latest_first(&time_key(&w.when));
+        format!("{when}\0{}\0{}", w.object.key(), w.reason)
     });
-    (all.into_iter().take(n).map(|(_, w)| w).collect(), total)
+    all.truncate(n);
+    (all, total)
 }
 
+/// The latest Warning events, each naming (and linking to) its object.
 pub fn events_part(feed: &Feed, access: &Access) -> AnyView {
-    let Feed::Live { list, state, .. } = feed.clone() else {
-        return part(
-            "Latest warnings",
-            "warnings",
-            None,
-            no_feed(feed).into_any(),
-        );
-    };
-    let latest =
-        Memo::new(move |_| state.with(|s| latest(s.items.values().map(|i| &i.object), LATEST)));
     let access = access.clone();
-    let body = move || {
-        let (events, total) = latest.get();
-        if events.is_empty() {
-            return view! { <p class="muted">"No Warning events."</p> }.into_any();
-        }
+    live_part("Latest warnings", "warnings", feed, move |_, _, state| {
+        let (events, total) = latest(state.items.values().map(|i| &i.object), LATEST);
         let rows = events
             .into_iter()
             .map(|w| {
                 let subject = format!("{} {}", w.kind, w.object.label());
-                let subject = match access.type_of(&w.api_version, &w.kind) {
-                    Some(ty) => {
-                        view! { <a href=detail_path(ty, &w.object)>{subject}</a> }.into_any()
-                    }
-                    None => subject.into_any(),
-                };
+                // A link when the console has a page for its kind, else the name alone.
+                let href = access
+                    .type_of(&w.api_version, &w.kind)
+                    .map(|ty| detail_path(ty, &w.object));
                 let times = (w.count > 1).then(|| format!(" (×{})", w.count));
                 let reason = w.reason.clone();
                 view! {
                     <li data-reason=reason>
                         <span class="muted">{util::age(&w.when)}</span> " "
-                        <strong>{w.reason}</strong> " " {subject} {times}
+                        <strong>{w.reason}</strong> " " <a href=href>{subject}</a> {times}
                         <div class="message">{w.message}</div>
                     </li>
                 }
             })
             .collect_view();
+        let summary = if total == 0 {
+            "No Warning events.".to_string()
+        } else {
+            format!("{total} Warning event(s); the latest:")
+        };
         view! {
-            <p class="muted">{format!("{total} Warning event(s); the latest:")}</p>
+            <p class="muted">{summary}</p>
             <ol class="events">{rows}</ol>
         }
         .into_any()
-    };
-    let body = view! { {feed_note(state)} {body} };
-    part("Latest warnings", "warnings", Some(list), body.into_any())
+    })
 }
 
 #[cfg(test)]

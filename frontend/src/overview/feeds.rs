@@ -124,7 +124,7 @@ impl Access {
 }
 
 /// An object by namespace (empty for cluster-scoped ones) and name.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectRef {
     pub namespace: String,
     pub name: String,
@@ -137,6 +137,11 @@ impl ObjectRef {
             namespace: text(object, "/metadata/namespace"),
             name: text(object, "/metadata/name"),
         }
+    }
+
+    /// Orders by namespace, then name (no name holds a NUL).
+    pub fn key(&self) -> String {
+        format!("{}\0{}", self.namespace, self.name)
     }
 
     /// "team-a/web", or the bare name of a cluster-scoped object.
@@ -198,6 +203,23 @@ pub fn no_feed(feed: &Feed) -> Option<AnyView> {
                 .into_any(),
         ),
     }
+}
+
+/// A part drawn from one feed: `draw` makes its body from the feed's kind, list page and
+/// objects, again whenever they change (the view is rebuilt in place, so only what changed is
+/// touched in the page).
+pub fn live_part(
+    title: &'static str,
+    testid: &'static str,
+    feed: &Feed,
+    draw: impl Fn(&ResourceType, &str, &ReflectorState) -> AnyView + Send + Sync + 'static,
+) -> AnyView {
+    let Feed::Live { ty, list, state } = feed.clone() else {
+        return part(title, testid, None, no_feed(feed).into_any());
+    };
+    let href = list.clone();
+    let body = view! { {feed_note(state)} {move || state.with(|s| draw(&ty, &href, s))} };
+    part(title, testid, Some(list), body.into_any())
 }
 
 /// One part of the overview: a heading (a link to the list it counts, when there is one) and

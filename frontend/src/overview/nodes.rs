@@ -6,7 +6,8 @@ use serde_json::Value;
 
 use super::{
     chart,
-    feeds::{Feed, ObjectRef, detail_path, feed_note, no_feed, part, text},
+    feeds::{Feed, ObjectRef, detail_path, live_part, text},
+    order,
 };
 
 /// The conditions shown, each with the status that is healthy.
@@ -78,20 +79,16 @@ pub fn node_health(node: &Value) -> NodeHealth {
 
 /// Every node's health, the unhealthy first, then by name.
 pub fn nodes_health<'a>(nodes: impl Iterator<Item = &'a Value>) -> Vec<NodeHealth> {
-    let mut all: Vec<NodeHealth> = nodes.map(node_health).collect();
-    all.sort_by(|a, b| (a.healthy(), &a.object).cmp(&(b.healthy(), &b.object)));
-    all
+    let all: Vec<NodeHealth> = nodes.map(node_health).collect();
+    order::by_key(all, |n| {
+        format!("{}\0{}", u8::from(n.healthy()), n.object.key())
+    })
 }
 
 /// A donut of healthy and unhealthy nodes, then each node's conditions as coloured marks.
 pub fn nodes_part(feed: &Feed) -> AnyView {
-    let Feed::Live { ty, list, state } = feed.clone() else {
-        return part("Nodes", "nodes", None, no_feed(feed).into_any());
-    };
-    let nodes =
-        Memo::new(move |_| state.with(|s| nodes_health(s.items.values().map(|i| &i.object))));
-    let body = move || {
-        let nodes = nodes.get();
+    live_part("Nodes", "nodes", feed, |ty, _, state| {
+        let nodes = nodes_health(state.items.values().map(|i| &i.object));
         let healthy = nodes.iter().filter(|n| n.healthy()).count() as u64;
         let total = nodes.len() as u64;
         let label = format!(
@@ -106,31 +103,35 @@ pub fn nodes_part(feed: &Feed) -> AnyView {
                 let marks = CONDITIONS
                     .iter()
                     .zip(node.conditions)
-                    .map(|((kind, _), (health, status))| view! {
-                        <li class=health.class() data-condition=*kind data-status=status.clone()>
-                            <svg class="mark" viewBox="0 0 10 10" aria-hidden="true"><circle cx="5" cy="5" r="5" /></svg>
-                            {format!("{kind} {}", if status.is_empty() { "unknown" } else { status.as_str() })}
-                        </li>
+                    .map(|((kind, _), (health, status))| {
+                        let shown = if status.is_empty() { "unknown" } else { status.as_str() };
+                        let text = format!("{kind} {shown}");
+                        view! {
+                            <li class=health.class() data-condition=*kind data-status=status>
+                                <svg class="mark" viewBox="0 0 10 10" aria-hidden="true"><circle cx="5" cy="5" r="5" /></svg>
+                                {text}
+                            </li>
+                        }
                     })
                     .collect_view();
                 view! {
                     <li data-name=node.object.name.clone()>
-                        <a href=detail_path(&ty, &node.object)>{node.object.name.clone()}</a>
+                        <a href=detail_path(ty, &node.object)>{node.object.name.clone()}</a>
                         <ul class="conditions">{marks}</ul>
                     </li>
                 }
             })
             .collect_view();
+        let more = (more > 0).then(|| format!("and {more} more"));
         view! {
             <div class="ov-figure">
                 {chart::donut(vec![("ok", healthy), ("bad", total - healthy)], label, "nodes-donut")}
                 <ul class="node-list">{rows}</ul>
             </div>
-            {(more > 0).then(|| view! { <p class="muted">{format!("and {more} more")}</p> })}
+            <p class="muted">{more}</p>
         }
-    };
-    let body = view! { {feed_note(state)} {body} };
-    part("Nodes", "nodes", Some(list), body.into_any())
+        .into_any()
+    })
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@ use serde_json::Value;
 
 use super::{
     chart,
-    feeds::{Feed, ObjectRef, detail_path, feed_note, no_feed, number, part, text},
+    feeds::{Feed, ObjectRef, detail_path, live_part, number, text},
+    order,
 };
 use crate::kube::ResourceType;
 
@@ -89,11 +90,11 @@ pub fn count_pods<'a>(pods: impl Iterator<Item = &'a Value>) -> PodCounts {
         }
     }
     for callout in &mut counts.callouts {
-        callout.pods.sort();
+        callout.pods = order::by_key(std::mem::take(&mut callout.pods), ObjectRef::key);
     }
-    counts
-        .callouts
-        .sort_by(|a, b| (b.pods.len(), &a.reason).cmp(&(a.pods.len(), &b.reason)));
+    counts.callouts = order::by_key(std::mem::take(&mut counts.callouts), |c| {
+        format!("{}\0{}", order::descending(c.pods.len() as u64), c.reason)
+    });
     counts
 }
 
@@ -123,7 +124,7 @@ pub fn top_restarts<'a>(
     pods: impl Iterator<Item = &'a Value>,
     n: usize,
 ) -> (Vec<Restarting>, usize) {
-    let mut all: Vec<Restarting> = pods
+    let all: Vec<Restarting> = pods
         .flat_map(|pod| {
             statuses(pod).filter_map(move |status| {
                 let restarts = number(status, "/restartCount", 0);
@@ -144,7 +145,14 @@ pub fn top_restarts<'a>(
         })
         .collect();
     let restarting = all.len();
-    all.sort_by(|a, b| (b.restarts, &a.pod, &a.container).cmp(&(a.restarts, &b.pod, &b.container)));
+    let mut all = order::by_key(all, |r| {
+        format!(
+            "{}\0{}\0{}",
+            order::descending(r.restarts),
+            r.pod.key(),
+            r.container
+        )
+    });
     all.truncate(n);
     (all, restarting)
 }
@@ -161,75 +169,57 @@ fn pod_links(ty: &ResourceType, pods: &[ObjectRef]) -> AnyView {
 
 /// Pods by phase: a donut, a legend with the counts, and the pods in trouble by reason.
 pub fn pods_part(feed: &Feed) -> AnyView {
-    let Feed::Live { ty, list, state } = feed.clone() else {
-        return part(
-            "Pods by phase",
-            "pods-by-phase",
-            None,
-            no_feed(feed).into_any(),
-        );
-    };
-    let counts =
-        Memo::new(move |_| state.with(|s| count_pods(s.items.values().map(|i| &i.object))));
-    let legend_list = list.clone();
-    let body = view! {
-        {feed_note(state)}
-        <div class="ov-figure">
-            {move || {
-                let phases = counts.with(|c| c.phases);
-                let values = PHASES.iter().zip(phases).map(|((_, class), n)| (*class, n)).collect();
-                chart::donut(values, phases_label(&phases), "pods-donut")
-            }}
-            <ul class="legend">
-                {move || {
-                    let phases = counts.with(|c| c.phases);
-                    PHASES.iter().zip(phases).map(|((name, class), n)| view! {
-                        <li data-phase=*name>
-                            <span class=format!("swatch {class}")></span>
-                            <a href=legend_list.clone()>{*name}</a>
-                            " " <strong class="count">{n}</strong>
-                        </li>
-                    }).collect_view()
-                }}
-            </ul>
-        </div>
-        {move || {
-            let ty = ty.clone();
-            counts.with(|c| c.callouts.iter().map(|callout| view! {
-                <p class="callout" data-reason=callout.reason.clone()>
-                    <strong>{callout.reason.clone()}</strong>
-                    {format!(": {} pod{}", callout.pods.len(), if callout.pods.len() == 1 { "" } else { "s" })}
-                    {pod_links(&ty, &callout.pods)}
-                </p>
-            }).collect_view())
-        }}
-    };
-    part(
-        "Pods by phase",
-        "pods-by-phase",
-        Some(list),
-        body.into_any(),
-    )
+    live_part("Pods by phase", "pods-by-phase", feed, |ty, list, state| {
+        let counts = count_pods(state.items.values().map(|i| &i.object));
+        let phases = counts.phases;
+        let values = PHASES
+            .iter()
+            .zip(phases)
+            .map(|((_, class), n)| (*class, n))
+            .collect();
+        let legend = PHASES
+            .iter()
+            .zip(phases)
+            .map(|((name, class), n)| {
+                view! {
+                    <li data-phase=*name>
+                        <span class=format!("swatch {class}")></span>
+                        <a href=list.to_string()>{*name}</a>
+                        " " <strong class="count">{n}</strong>
+                    </li>
+                }
+            })
+            .collect_view();
+        let callouts = counts
+            .callouts
+            .iter()
+            .map(|callout| {
+                let n = callout.pods.len();
+                view! {
+                    <p class="callout" data-reason=callout.reason.clone()>
+                        <strong>{callout.reason.clone()}</strong>
+                        {format!(": {n} pod{}", if n == 1 { "" } else { "s" })}
+                        {pod_links(ty, &callout.pods)}
+                    </p>
+                }
+            })
+            .collect_view();
+        view! {
+            <div class="ov-figure">
+                {chart::donut(values, phases_label(&phases), "pods-donut")}
+                <ul class="legend">{legend}</ul>
+            </div>
+            {callouts}
+        }
+        .into_any()
+    })
 }
 
 /// The containers restarting most, each a bar against the most restarts, linking to its pod.
 pub fn restarts_part(feed: &Feed) -> AnyView {
-    let Feed::Live { ty, list, state } = feed.clone() else {
-        return part(
-            "Restarting containers",
-            "restarts",
-            None,
-            no_feed(feed).into_any(),
-        );
-    };
-    let top = Memo::new(move |_| {
-        state.with(|s| top_restarts(s.items.values().map(|i| &i.object), TOP_RESTARTS))
-    });
-    let body = move || {
-        let (rows, restarting) = top.get();
-        if rows.is_empty() {
-            return view! { <p class="muted">"No container has restarted."</p> }.into_any();
-        }
+    live_part("Restarting containers", "restarts", feed, |ty, _, state| {
+        let (rows, restarting) =
+            top_restarts(state.items.values().map(|i| &i.object), TOP_RESTARTS);
         let most = rows.first().map_or(0, |r| r.restarts);
         let rows = rows
             .into_iter()
@@ -242,7 +232,7 @@ pub fn restarts_part(feed: &Feed) -> AnyView {
                 );
                 view! {
                     <li data-pod=r.pod.name.clone()>
-                        <a href=detail_path(&ty, &r.pod)>{r.pod.label()}</a>
+                        <a href=detail_path(ty, &r.pod)>{r.pod.label()}</a>
                         " " <span class="muted">{r.container}</span>
                         {chart::bar(r.restarts, most, "bad", label)}
                         <strong class="count">{r.restarts}</strong>
@@ -251,19 +241,17 @@ pub fn restarts_part(feed: &Feed) -> AnyView {
                 }
             })
             .collect_view();
+        let summary = if restarting == 0 {
+            "No container has restarted.".to_string()
+        } else {
+            format!("{restarting} container(s) have restarted; the most:")
+        };
         view! {
-            <p class="muted">{format!("{restarting} container(s) have restarted; the most:")}</p>
+            <p class="muted">{summary}</p>
             <ol class="bars">{rows}</ol>
         }
         .into_any()
-    };
-    let body = view! { {feed_note(state)} {body} };
-    part(
-        "Restarting containers",
-        "restarts",
-        Some(list),
-        body.into_any(),
-    )
+    })
 }
 
 #[cfg(test)]

@@ -7,8 +7,9 @@ use serde_json::Value;
 use super::{
     chart,
     feeds::{Feed, ObjectRef, detail_path, feed_note, no_feed, number, part},
+    order,
 };
-use crate::kube::ResourceType;
+use crate::kube::{ResourceType, reflector::ReflectorState};
 
 /// How many short workloads the overview names.
 const TOP_SHORT: usize = 10;
@@ -49,24 +50,45 @@ pub fn replicas(kind: &str, object: &Value) -> Replicas {
 
 /// The workloads short of their desired replicas, most missing first, then by namespace and name.
 pub fn shortfalls(all: impl Iterator<Item = Replicas>) -> Vec<Replicas> {
-    let mut short: Vec<Replicas> = all.filter(|r| r.missing() > 0).collect();
-    short.sort_by(|a, b| (b.missing(), &a.object).cmp(&(a.missing(), &b.object)));
-    short
+    let short: Vec<Replicas> = all.filter(|r| r.missing() > 0).collect();
+    order::by_key(short, |r| {
+        format!("{}\0{}", order::descending(r.missing()), r.object.key())
+    })
 }
 
-/// One kind's line: how many have all their replicas ready, and its short ones.
-#[derive(Debug, Clone, PartialEq, Default)]
-struct KindSummary {
-    total: usize,
-    short: Vec<Replicas>,
-}
-
-fn summary(ty: &ResourceType, state: &crate::kube::reflector::ReflectorState) -> KindSummary {
-    let all = state.items.values().map(|i| replicas(&ty.kind, &i.object));
-    KindSummary {
-        total: state.items.len(),
-        short: shortfalls(all),
+/// One kind's line: how many have all their replicas ready, then its short ones as bars.
+fn kind_line(ty: &ResourceType, state: &ReflectorState) -> AnyView {
+    let total = state.items.len();
+    let short = shortfalls(state.items.values().map(|i| replicas(&ty.kind, &i.object)));
+    let count = format!("{} of {total} at desired replicas", total - short.len());
+    let more = short.len().saturating_sub(TOP_SHORT);
+    let bars = short
+        .into_iter()
+        .take(TOP_SHORT)
+        .map(|r| {
+            let label = format!(
+                "{} {}: {} of {} ready",
+                ty.kind,
+                r.object.label(),
+                r.ready,
+                r.desired
+            );
+            view! {
+                <li data-name=r.object.name.clone()>
+                    <a href=detail_path(ty, &r.object)>{r.object.label()}</a>
+                    {chart::bar(r.ready, r.desired, "wait", label)}
+                    <strong class="count">{format!("{}/{}", r.ready, r.desired)}</strong>
+                </li>
+            }
+        })
+        .collect_view();
+    let more = (more > 0).then(|| format!("and {more} more"));
+    view! {
+        <span class="count">{count}</span>
+        <ol class="bars">{bars}</ol>
+        <p class="muted">{more}</p>
     }
+    .into_any()
 }
 
 /// Each kind's count of workloads at their desired replicas, then the short ones as bars.
@@ -75,41 +97,14 @@ pub fn workloads_part(feeds: [(&'static str, Feed); 3]) -> AnyView {
         .into_iter()
         .map(|(plural, feed)| {
             let Feed::Live { ty, list, state } = feed.clone() else {
-                return view! { <li>{plural} ": " {no_feed(&feed)}</li> }.into_any();
-            };
-            let kind = ty.kind.clone();
-            let sum = Memo::new({
-                let ty = ty.clone();
-                move |_| state.with(|s| summary(&ty, s))
-            });
-            let rows = move || {
-                let short = sum.with(|s| s.short.clone());
-                let more = short.len().saturating_sub(TOP_SHORT);
-                let bars = short
-                    .into_iter()
-                    .take(TOP_SHORT)
-                    .map(|r| {
-                        let label = format!("{kind} {}: {} of {} ready", r.object.label(), r.ready, r.desired);
-                        view! {
-                            <li data-name=r.object.name.clone()>
-                                <a href=detail_path(&ty, &r.object)>{r.object.label()}</a>
-                                {chart::bar(r.ready, r.desired, "wait", label)}
-                                <strong class="count">{format!("{}/{}", r.ready, r.desired)}</strong>
-                            </li>
-                        }
-                    })
-                    .collect_view();
-                view! {
-                    <ol class="bars">{bars}</ol>
-                    {(more > 0).then(|| view! { <p class="muted">{format!("and {more} more")}</p> })}
-                }
+                return view! { <li data-kind=plural>{plural} ": " {no_feed(&feed)}</li> }
+                    .into_any();
             };
             view! {
                 <li data-kind=plural>
                     <a href=list>{plural}</a> ": "
-                    <span class="count">{move || sum.with(|s| format!("{} of {} at desired replicas", s.total - s.short.len(), s.total))}</span>
                     {feed_note(state)}
-                    {rows}
+                    {move || state.with(|s| kind_line(&ty, s))}
                 </li>
             }
             .into_any()
