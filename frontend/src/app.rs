@@ -15,10 +15,11 @@ use crate::{
         theme::ThemeToggle,
     },
     logs::LogsPage,
+    overview::OverviewPage,
     page::{Page, patterns},
     pages::{
         auth_complete_page::AuthCompletePage, auth_error_page::AuthErrorPage,
-        logged_out_page::LoggedOutPage, not_found_page::NotFoundPage, overview_page::OverviewPage,
+        logged_out_page::LoggedOutPage, not_found_page::NotFoundPage,
     },
     resources::{detail::DetailPage, list_page::ListPage},
     session::{self, SessionState, expect_session, provide_session_context},

@@ -5,6 +5,7 @@ mod kube;
 mod kubeconfig;
 mod layout;
 mod logs;
+mod overview;
 mod page;
 mod pages;
 mod permissions;

@@ -1,50 +1,19 @@
+//! How many objects of each counted kind (`kinds.rs`) the scope holds: one small request each,
+//! without reading the lists.
+
 use leptos::prelude::*;
 use leptos_router::components::A;
 use serde_json::Value;
 use shared::AccessCheck;
 
 use crate::{
-    api, kinds,
+    kinds,
     kube::{ResourceType, client, discovery::expect_discovery},
     layout::{namespace::expect_namespace, sidebar::list_check},
     page::Page,
     permissions::check,
     scope::NamespaceScope,
 };
-
-#[component]
-pub fn OverviewPage() -> impl IntoView {
-    let config = LocalResource::new(api::console_config);
-    let version = LocalResource::new(|| client::get::<Value>("/version", client::JSON));
-    let namespace = expect_namespace();
-    view! {
-        <h1>"Cluster overview"</h1>
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match config.await {
-                    Ok(config) => view! {
-                        <p data-testid="cluster-name">"Cluster " <strong>{config.cluster_name}</strong></p>
-                        <p>"API endpoint for kubectl: " <code>{config.apiserver_proxy_url}</code></p>
-                    }.into_any(),
-                    Err(error) => view! {
-                        <p class="error" role="alert">{error.describe()}</p>
-                    }.into_any(),
-                }
-            })}
-            {move || Suspend::new(async move {
-                match version.await {
-                    Ok(v) => view! { <p>"Kubernetes " <span data-testid="kube-version">{v.get("gitVersion").and_then(Value::as_str).unwrap_or_default().to_string()}</span></p> }.into_any(),
-                    Err(error) => view! { <p class="error" role="alert">{error.describe()}</p> }.into_any(),
-                }
-            })}
-        </Suspense>
-        <h2>"In " {move || match namespace.current.get() {
-            NamespaceScope::One(ns) => format!("namespace {ns}"),
-            all => all.label(),
-        }}</h2>
-        <NamespaceCounts />
-    }
-}
 
 /// How many objects a list holds, without reading them all: one item and the remaining count.
 async fn count(ty: ResourceType, scope: NamespaceScope) -> Option<u64> {
@@ -66,7 +35,7 @@ async fn count(ty: ResourceType, scope: NamespaceScope) -> Option<u64> {
 }
 
 #[component]
-fn NamespaceCounts() -> impl IntoView {
+pub fn NamespaceCounts() -> impl IntoView {
     let discovery = expect_discovery();
     let namespace = expect_namespace();
     let counted = Memo::new(move |_| {
