@@ -47,12 +47,13 @@ pub fn component(setup: &Setup<'_>, node: &Node) -> anyhow::Result<Component> {
         "podLogsDir": node.pod_logs_dir(),
         "resolvConf": resolv_conf,
         "clusterDomain": "cluster.local",
-        // A small disk must not make it evict the demo's pods.
+        // A nearly full disk must not make it evict the demo's pods: absolute amounts, since
+        // 1% of a large disk is gigabytes.
         "evictionHard": {
             "memory.available": "20Mi",
-            "nodefs.available": "1%",
+            "nodefs.available": "50Mi",
             "nodefs.inodesFree": "1%",
-            "imagefs.available": "1%",
+            "imagefs.available": "50Mi",
         },
         "imageGCHighThresholdPercent": 100,
         "imageGCLowThresholdPercent": 99,
