@@ -7,9 +7,12 @@
 pub mod apiserver;
 pub mod apiserver_proxy;
 pub mod bff;
+pub mod containerd;
 pub mod controller_manager;
 pub mod dex;
 pub mod etcd;
+pub mod kubelet;
+pub mod scheduler;
 
 use std::{
     path::{Path, PathBuf},
@@ -49,6 +52,10 @@ pub enum Probe {
         kubeconfig: PathBuf,
         args: Vec<&'static str>,
     },
+    /// A unix socket accepts connections (containerd's gRPC).
+    Socket(PathBuf),
+    /// The Node object `name` has its Ready condition True.
+    NodeReady { kubeconfig: PathBuf, name: String },
 }
 
 impl Probe {
@@ -62,6 +69,13 @@ impl Probe {
             Probe::Lists { kubeconfig, args } => {
                 let names = seed::kubectl(kubeconfig, args, None).await?;
                 Ok(!names.trim().is_empty())
+            }
+            Probe::Socket(path) => Ok(tokio::net::UnixStream::connect(path).await.is_ok()),
+            Probe::NodeReady { kubeconfig, name } => {
+                let jsonpath = "-o=jsonpath={.status.conditions[?(@.type==\"Ready\")].status}";
+                let status =
+                    seed::kubectl(kubeconfig, &["get", "node", name, jsonpath], None).await?;
+                Ok(status.trim() == "True")
             }
         }
     }
@@ -115,6 +129,8 @@ impl<'a> Setup<'a> {
             browser_spki_pins: Vec::new(),
             log_dir: state.join("logs"),
             pids: Default::default(),
+            node: options.node,
+            node_name: None,
         };
         Ok(Setup {
             options,

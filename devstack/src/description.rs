@@ -33,6 +33,12 @@ pub struct StackDescription {
     /// Process id of each component, by name (for benchmarks that read their memory).
     #[serde(default)]
     pub pids: std::collections::BTreeMap<String, u32>,
+    /// Whether the stack runs a real node (kubelet + containerd), so that pods run.
+    #[serde(default)]
+    pub node: bool,
+    /// The real node's name (the host's name), when there is one.
+    #[serde(default)]
+    pub node_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

@@ -6,6 +6,8 @@ pub mod cache;
 mod components;
 pub mod description;
 pub mod gobuild;
+pub mod images;
+pub mod node;
 pub mod pki;
 pub mod poll;
 pub mod process;

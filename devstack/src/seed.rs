@@ -12,6 +12,9 @@ pub const DEMO_OBJECTS: &str = include_str!("../manifests/demo-objects.yaml");
 /// A CustomResourceDefinition (Database), and one object of it once the kind is served.
 pub const CUSTOM_RESOURCES: &str = include_str!("../manifests/custom-resources.yaml");
 pub const CUSTOM_OBJECTS: &str = include_str!("../manifests/custom-objects.yaml");
+/// Pods for the real node: a chatty Deployment, a pod with an init container and two
+/// containers, a crashing pod and a Job (their names and lines are what tests look for).
+pub const WORKLOADS: &str = include_str!("../manifests/workloads.yaml");
 
 /// Runs `kubectl --kubeconfig <kubeconfig> <args>`, with `stdin` piped in when given, and returns
 /// its standard output; a non-zero exit is an error carrying kubectl's message.
@@ -81,4 +84,9 @@ pub async fn cluster(admin_kubeconfig: &Path) -> anyhow::Result<()> {
     apply(admin_kubeconfig, RBAC).await?;
     apply(admin_kubeconfig, DEMO_OBJECTS).await?;
     apply_custom_resources(admin_kubeconfig).await
+}
+
+/// The workloads that need the real node (a stack without one would only show them Pending).
+pub async fn workloads(admin_kubeconfig: &Path) -> anyhow::Result<()> {
+    apply(admin_kubeconfig, WORKLOADS).await
 }

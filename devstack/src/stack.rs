@@ -10,10 +10,12 @@ pub use crate::users::MANY_GROUPS;
 use crate::{
     StackDescription,
     components::{
-        Component, Probe, Setup, apiserver, apiserver_proxy, bff, checker, controller_manager, dex,
-        etcd,
+        Component, Probe, Setup, apiserver, apiserver_proxy, bff, checker, containerd,
+        controller_manager, dex, etcd, kubelet, scheduler,
     },
     gobuild::GoComponents,
+    images,
+    node::Node,
     pki, poll,
     process::Service,
     random, seed,
@@ -39,6 +41,9 @@ pub struct Ports {
     pub bff_https: u16,
     pub bff_http: u16,
     pub bff_metrics: u16,
+    /// The real node's kubelet and the kube-scheduler (both on loopback).
+    pub kubelet: u16,
+    pub scheduler: u16,
 }
 
 impl Ports {
@@ -54,13 +59,15 @@ impl Ports {
             bff_https: 8443,
             bff_http: 8080,
             bff_metrics: 8444,
+            kubelet: 10250,
+            scheduler: 10259,
         }
     }
 
     /// Free ports chosen by the kernel, so that several stacks (a demo and tests) can run at once.
     pub fn ephemeral() -> anyhow::Result<Ports> {
         // Hold every listener until all are chosen, so that no two are the same.
-        let listeners = (0..9)
+        let listeners = (0..11)
             .map(|_| TcpListener::bind("127.0.0.1:0"))
             .collect::<Result<Vec<_>, _>>()?;
         let ports = listeners
@@ -77,6 +84,8 @@ impl Ports {
             bff_http: ports[6],
             apiserver_proxy_metrics: ports[7],
             bff_metrics: ports[8],
+            kubelet: ports[9],
+            scheduler: ports[10],
         })
     }
 }
@@ -99,11 +108,16 @@ pub struct StackOptions {
     /// `RUST_LOG` of the console's servers; the tests run them at `trace` to show that no token
     /// is logged at any level.
     pub server_log_filter: String,
+    /// A real node (kubelet, containerd, kube-scheduler), so that pods run: for the demo, the
+    /// shared e2e stack, the benchmarks and tests that need pods (`node.rs`: several may run).
+    pub node: bool,
 }
 
 /// A running stack. Dropping it stops every component, in the reverse order of their start.
 pub struct Stack {
     services: Vec<Running>,
+    /// Dropped after the services have stopped: undoes the node's changes to the host.
+    node: Option<Node>,
     description: StackDescription,
     /// Trusts only the stack's CA; for the readiness probes.
     http: reqwest::Client,
@@ -130,6 +144,11 @@ impl Stack {
         &self.description
     }
 
+    /// The real node's share of the host, if the stack has a node.
+    pub fn node(&self) -> Option<&Node> {
+        self.node.as_ref()
+    }
+
     /// Process ids of the running components (each leads its own process group).
     pub fn pids(&self) -> Vec<u32> {
         self.services.iter().map(|r| r.service.pid()).collect()
@@ -138,14 +157,28 @@ impl Stack {
     /// Starts every component, each once what it needs answers, and returns when all are ready.
     /// Components start while earlier ones are still getting ready where nothing waits on them.
     pub async fn start(options: &StackOptions) -> anyhow::Result<Stack> {
-        let setup = Setup::prepare(options)?;
+        // First, before the state folder is made anew: it undoes what a killed stack left.
+        let node = options
+            .node
+            .then(|| Node::take_slot(&options.state_dir))
+            .transpose()?;
+        let mut setup = Setup::prepare(options)?;
+        setup.description.node_name = node.as_ref().map(|n| n.name.clone());
         let mut stack = Stack {
             services: Vec::new(),
+            node: None,
             description: setup.description.clone(),
             http: checker(&setup.ca.cert_pem)?,
         };
 
         let etcd = stack.launch(etcd::component(&setup))?;
+        let runtime = match &node {
+            Some(node) => {
+                let image_tars = images::write_all(&options.state_dir.join("images"))?;
+                Some((stack.launch(containerd::component(node)?)?, image_tars))
+            }
+            None => None,
+        };
         stack.ready(etcd).await?;
 
         // Dex keeps its state in etcd; it gets ready while the cluster starts.
@@ -158,8 +191,23 @@ impl Stack {
         let admin_kubeconfig = setup.admin_kubeconfig()?;
         let controller_manager =
             stack.launch(controller_manager::component(&setup, &service_account)?)?;
+        // The node's images are in its containerd before the kubelet starts, so that pods of
+        // images that are never pulled run as soon as the node is Ready.
+        let node_components = match (&node, runtime) {
+            (Some(node), Some((containerd, image_tars))) => {
+                stack.ready(containerd).await?;
+                images::import(&node.containerd_socket(), &image_tars).await?;
+                let scheduler = stack.launch(scheduler::component(&setup)?)?;
+                let kubelet = stack.launch(kubelet::component(&setup, node)?)?;
+                Some((scheduler, kubelet))
+            }
+            _ => None,
+        };
         // Its readiness is a ReplicaSet for a seeded Deployment.
         seed::cluster(&admin_kubeconfig).await?;
+        if node_components.is_some() {
+            seed::workloads(&admin_kubeconfig).await?;
+        }
         stack.ready(controller_manager).await?;
 
         // The console's servers verify tokens of Dex and forward to the kube-apiserver.
@@ -168,6 +216,11 @@ impl Stack {
         let bff = stack.launch(bff::component(&setup, &client_secret)?)?;
         stack.ready(apiserver_proxy).await?;
         stack.ready(bff).await?;
+        if let Some((scheduler, kubelet)) = node_components {
+            stack.ready(scheduler).await?;
+            stack.ready(kubelet).await?;
+        }
+        stack.node = node;
         Ok(stack)
     }
 

@@ -1,60 +1,19 @@
 //! The downloaded kubeconfig, used with the real kubectl against the apiserver-proxy: RBAC holds
 //! for every demo user, on plain requests and on upgraded ones (exec, port-forward).
 
-use std::{
-    path::{Path, PathBuf},
-    process::Output,
-    time::Duration,
-};
+use std::{process::Output, time::Duration};
 
 use base64::Engine;
 use devstack::Role;
-use e2e::{TestStack, browser::Browser, kubectl};
-use fantoccini::Locator;
+use e2e::{
+    TestStack,
+    kubeconfig_download::{download_kubeconfig, kubeconfig_token},
+    kubectl,
+};
 use shared::kubeconfig::Kubeconfig;
-
-fn kubeconfig_token(path: &Path) -> anyhow::Result<String> {
-    let parsed: Kubeconfig = serde_yaml::from_str(&std::fs::read_to_string(path)?)?;
-    Ok(parsed.users[0].user.token.clone())
-}
 
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).to_string()
-}
-
-async fn download_kubeconfig(stack: &TestStack, role: Role) -> anyhow::Result<(PathBuf, String)> {
-    let description = stack.description();
-    let browser = Browser::logged_in(description, role, "/").await?;
-    browser.wait_for("[data-testid=token-expiry]").await?;
-    let token = browser.required_token().await?;
-    browser
-        .client
-        .find(Locator::XPath(
-            "//button[normalize-space(.)='Download kubeconfig']",
-        ))
-        .await?
-        .click()
-        .await?;
-    let file = browser.downloads_dir().join("kubeconfig-kyma.local.yaml");
-    let probe = file.clone();
-    devstack::poll::until("the kubeconfig download", Duration::from_secs(20), || {
-        let ready = probe.is_file()
-            && std::fs::metadata(&probe)
-                .map(|m| m.len() > 0)
-                .unwrap_or(false);
-        async move { Ok(ready) }
-    })
-    .await?;
-    // Tests run in parallel in one process: every download gets a file of its own.
-    static DOWNLOADS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = DOWNLOADS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let kept = std::env::temp_dir().join(format!(
-        "e2e-kubeconfig-{role:?}-{}-{n}.yaml",
-        std::process::id()
-    ));
-    std::fs::copy(&file, &kept)?;
-    browser.close().await?;
-    Ok((kept, token))
 }
 
 #[tokio::test]

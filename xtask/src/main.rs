@@ -65,6 +65,7 @@ struct Built {
 fn build(root: &Path, profile: Profile) -> anyhow::Result<Built> {
     let started = Instant::now();
     prerequisites::ensure_kubectl()?;
+    prerequisites::ensure_node_packages()?;
     let tools = tools::ensure(root)?;
     step("building the Go components (cached outside the repository)");
     let go = devstack::gobuild::ensure_all(root)?;
@@ -109,6 +110,7 @@ async fn demo(root: &Path) -> anyhow::Result<()> {
     let started = Instant::now();
     let (stack, description_file) =
         start_stack(root.join("target/demo"), Ports::demo(), built, "info").await?;
+    let node = stack.description().node_name.as_deref().unwrap_or("none");
     let description = stack.description();
     println!();
     println!(
@@ -125,6 +127,7 @@ async fn demo(root: &Path) -> anyhow::Result<()> {
     );
     println!("  CA to trust:       {}", description.ca_file.display());
     println!("  logs:              {}", description.log_dir.display());
+    println!("  node:              {node} (kubelet + containerd; pods run)");
     println!("Demo users (log in with \"Log in with Email\"):");
     for user in &description.users {
         let scope = user
@@ -213,6 +216,8 @@ async fn start_stack(
         id_token_lifetime: "24h".into(),
         signing_key_rotation: None,
         server_log_filter: server_log_filter.into(),
+        // The demo, the shared e2e stack and the benchmarks have a real node.
+        node: true,
     })
     .await?;
     let description_file = state_dir.join("stack.json");

@@ -16,6 +16,31 @@ pub fn ensure_browser() -> anyhow::Result<()> {
     apt_install(&["chromium", "chromium-driver"])
 }
 
+/// The real node's runtime and network (Debian's packages; none starts a service without
+/// systemd): containerd (with ctr), runc, the CNI plugins, busybox-static for the node's images,
+/// and iptables, which the kubelet calls.
+const NODE_PACKAGES: [(&str, &str); 6] = [
+    ("/usr/bin/containerd", "containerd"),
+    ("/usr/bin/ctr", "containerd"),
+    ("/usr/sbin/runc", "runc"),
+    ("/usr/lib/cni/bridge", "containernetworking-plugins"),
+    ("/bin/busybox", "busybox-static"),
+    ("/usr/sbin/iptables", "iptables"),
+];
+
+pub fn ensure_node_packages() -> anyhow::Result<()> {
+    let mut missing: Vec<&str> = NODE_PACKAGES
+        .iter()
+        .filter(|(file, _)| !Path::new(file).exists())
+        .map(|(_, package)| *package)
+        .collect();
+    missing.dedup();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    apt_install(&missing)
+}
+
 pub fn ensure_kubectl() -> anyhow::Result<()> {
     if devstack::gobuild::which("kubectl").is_some() {
         return Ok(());

@@ -4,6 +4,12 @@
 use super::{Component, Probe, Setup, etcd};
 use crate::pki::ServiceAccountKeys;
 
+/// Service addresses are virtual (nothing routes them); taken from 198.18.0.0/15, the
+/// benchmarking range, as every address the stack makes (pod subnets: `node.rs`).
+const SERVICE_RANGE: &str = "198.19.0.0/24";
+/// The `kubernetes` Service's address, the first of the range.
+const SERVICE_IP: &str = "198.19.0.1";
+
 pub fn component(
     setup: &Setup<'_>,
     service_account: &ServiceAccountKeys,
@@ -14,8 +20,14 @@ pub fn component(
             "kubernetes",
             "kubernetes.default",
             "kubernetes.default.svc",
-            "10.0.0.1",
+            SERVICE_IP,
         ],
+    )?;
+    let kubelet_client = setup.ca.client_cert(
+        &setup.certs,
+        "kube-apiserver-kubelet-client",
+        "kube-apiserver-kubelet-client",
+        &["system:masters"],
     )?;
     let mut command = setup.options.go.kubernetes.command("kube-apiserver");
     command
@@ -32,15 +44,27 @@ pub fn component(
         .arg(&tls.key_file)
         .arg("--client-ca-file")
         .arg(&setup.ca.cert_file)
-        .args(["--authorization-mode", "RBAC"])
-        .args(["--service-cluster-ip-range", "10.0.0.0/24"])
+        // Node: a kubelet may read and change only what belongs to its own node and pods.
+        .args(["--authorization-mode", "Node,RBAC"])
+        .args(["--enable-admission-plugins", "NodeRestriction"])
+        .args(["--service-cluster-ip-range", SERVICE_RANGE])
         .args(["--disable-admission-plugins", "ServiceAccount"])
+        // Logs, exec and port-forward: to the kubelet by its host name (which resolves to
+        // loopback here; the kubelet reports the machine's interface address as InternalIP),
+        // verified against the stack's CA, with a client certificate of its own.
+        .arg("--kubelet-client-certificate")
+        .arg(&kubelet_client.cert_file)
+        .arg("--kubelet-client-key")
+        .arg(&kubelet_client.key_file)
+        .arg("--kubelet-certificate-authority")
+        .arg(&setup.ca.cert_file)
+        .args(["--kubelet-preferred-address-types", "Hostname,InternalIP"])
         // The stack has no network for the "kubernetes" Service's endpoints to point at.
         .args([
             "--endpoint-reconciler-type",
             "none",
             "--advertise-address",
-            "10.0.0.1",
+            SERVICE_IP,
         ])
         .args([
             "--service-account-issuer",

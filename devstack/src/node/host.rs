@@ -1,0 +1,352 @@
+//! What the node changes on the host, and its undo. The kubelet sets three sysctls and adds
+//! iptables chains; containerd and runc make cgroups, mounts (overlay root filesystems, the
+//! kubelet's bind mount of its root, network namespaces: all under the node's folder), shims
+//! that outlive containerd, and the CNI bridge. `undo` runs when the stack stops and when a
+//! slot is taken again (an owner killed with SIGKILL cannot clean up); every step is idempotent.
+
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+    process::Command,
+    time::{Duration, Instant},
+};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{Node, SLOTS_DIR};
+
+/// The sysctls the kubelet sets (`protectKernelDefaults: false`).
+const SYSCTLS: [&str; 3] = [
+    "vm/overcommit_memory",
+    "kernel/panic",
+    "kernel/panic_on_oops",
+];
+/// The chains the kubelet makes, in these tables, for IPv4 and IPv6.
+const CHAINS: [(&str, &str); 5] = [
+    ("filter", "KUBE-FIREWALL"),
+    ("filter", "KUBE-KUBELET-CANARY"),
+    ("nat", "KUBE-KUBELET-CANARY"),
+    ("mangle", "KUBE-KUBELET-CANARY"),
+    ("mangle", "KUBE-IPTABLES-HINT"),
+];
+
+/// Folders the kubelet and CNI make at fixed places whatever they are told: the device
+/// plugins' socket, the container log links, and libcni's result cache.
+const FIXED_DIRS: [&str; 3] = ["/var/lib/kubelet", "/var/log/containers", "/var/lib/cni"];
+
+/// What the host was like before the first node stack of those running now changed it.
+#[derive(Serialize, Deserialize)]
+struct Before {
+    sysctls: BTreeMap<String, String>,
+    /// Which of `FIXED_DIRS` did not exist (removed again with the last node stack).
+    absent: Vec<PathBuf>,
+}
+
+fn before_record() -> PathBuf {
+    Path::new(SLOTS_DIR).join("host-before.json")
+}
+
+/// Before the kubelet starts: records the sysctls and which fixed folders exist (unless an earlier node stack that still
+/// runs did), and makes the kubelet's cgroup root in every hierarchy (it must exist).
+pub fn prepare(node: &Node) -> anyhow::Result<()> {
+    let record = before_record();
+    if !record.exists() {
+        let sysctls = SYSCTLS
+            .iter()
+            .map(|name| {
+                let value = std::fs::read_to_string(proc_sys(name))?;
+                Ok((name.to_string(), value.trim().to_string()))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        let absent = FIXED_DIRS
+            .iter()
+            .map(PathBuf::from)
+            .filter(|dir| !dir.exists())
+            .collect();
+        std::fs::write(&record, serde_json::to_vec(&Before { sysctls, absent })?)?;
+    }
+    for hierarchy in cgroup_hierarchies() {
+        let dir = hierarchy.join(node.cgroup_root().trim_start_matches('/'));
+        std::fs::create_dir_all(&dir)?;
+        // A v1 cpuset starts with no CPUs and no memory nodes: give it its parent's.
+        for file in ["cpuset.cpus", "cpuset.mems"] {
+            if let Ok(value) = std::fs::read_to_string(hierarchy.join(file)) {
+                std::fs::write(dir.join(file), value.trim())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Undoes what the node whose folder is `dir` changed for itself; best effort, step by step,
+/// each step whatever the one before did. The kubelet and containerd must have stopped (or
+/// died).
+pub fn undo_node(node: &Node, dir: &Path) {
+    kill_pods(node);
+    kill_shims(&dir.join("containerd/containerd.sock"));
+    remove_cni_results(dir);
+    unmount_under(dir);
+    remove_cgroups(node);
+    if Path::new("/sys/class/net").join(node.bridge()).exists() {
+        quiet(Command::new("ip").args(["link", "del", &node.bridge()]));
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Undoes what node stacks changed for all of them (chains, sysctls, fixed folders): only
+/// when none runs any more.
+pub fn undo_shared() {
+    remove_chains();
+    restore_host();
+}
+
+fn proc_sys(name: &str) -> PathBuf {
+    Path::new("/proc/sys").join(name)
+}
+
+/// Puts back the sysctls and removes the fixed folders that were not there before.
+fn restore_host() {
+    let record = before_record();
+    let Ok(text) = std::fs::read(&record) else {
+        return;
+    };
+    let Ok(before) = serde_json::from_slice::<Before>(&text) else {
+        eprintln!("node: {} is unreadable", record.display());
+        return;
+    };
+    for (name, value) in before.sysctls {
+        if let Err(err) = std::fs::write(proc_sys(&name), &value) {
+            eprintln!("node: could not restore sysctl {name}={value}: {err}");
+        }
+    }
+    for dir in before.absent {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    let _ = std::fs::remove_file(record);
+}
+
+/// libcni caches each sandbox's result in /var/lib/cni/results whatever containerd is told:
+/// those of this node's sandboxes go (their ids are the CRI's sandbox folders).
+fn remove_cni_results(dir: &Path) {
+    let sandboxes = dir.join("containerd/root/io.containerd.grpc.v1.cri/sandboxes");
+    let ids: Vec<String> = std::fs::read_dir(sandboxes)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    let results = Path::new("/var/lib/cni/results");
+    for entry in std::fs::read_dir(results).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if ids.iter().any(|id| name.contains(&format!("-{id}-"))) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Mount points of the cgroup hierarchies (v1 controllers, named ones, and the unified one).
+fn cgroup_hierarchies() -> Vec<PathBuf> {
+    mounts()
+        .into_iter()
+        .filter(|(_, fstype)| fstype == "cgroup" || fstype == "cgroup2")
+        .map(|(point, _)| point)
+        .collect()
+}
+
+/// (mount point, filesystem type) of every mount this process sees.
+fn mounts() -> Vec<(PathBuf, String)> {
+    let text = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    text.lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split(' ').collect();
+            let point = fields.get(4)?;
+            let separator = fields.iter().position(|f| *f == "-")?;
+            let fstype = fields.get(separator + 1)?;
+            Some((PathBuf::from(unescape(point)), fstype.to_string()))
+        })
+        .collect()
+}
+
+/// mountinfo writes space, tab, newline and backslash as octal escapes.
+fn unescape(field: &str) -> String {
+    field
+        .replace("\\040", " ")
+        .replace("\\011", "\t")
+        .replace("\\012", "\n")
+        .replace("\\134", "\\")
+}
+
+/// Every cgroup below the node's root, deepest first, in every hierarchy.
+fn node_cgroups(node: &Node) -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for entry in entries.flatten() {
+                if entry.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                    walk(&entry.path(), out);
+                }
+            }
+        }
+        out.push(dir.to_path_buf());
+    }
+    let mut out = Vec::new();
+    for hierarchy in cgroup_hierarchies() {
+        let root = hierarchy.join(node.cgroup_root().trim_start_matches('/'));
+        if root.is_dir() {
+            walk(&root, &mut out);
+        }
+    }
+    out
+}
+
+/// SIGKILL to every process in the node's cgroups (the pods' containers, pause included),
+/// until none is left: the kubelet leaves its containers running when it stops.
+fn kill_pods(node: &Node) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let pids: Vec<i32> = node_cgroups(node)
+            .iter()
+            .filter_map(|cgroup| std::fs::read_to_string(cgroup.join("cgroup.procs")).ok())
+            .flat_map(|procs| {
+                procs
+                    .lines()
+                    .filter_map(|l| l.trim().parse().ok())
+                    .collect::<Vec<i32>>()
+            })
+            .collect();
+        if pids.is_empty() || Instant::now() > deadline {
+            return;
+        }
+        for pid in pids {
+            kill(pid);
+        }
+        // Waiting for the kernel to reap them: cgroup.procs is the condition polled.
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// containerd's shims (one per pod) live on after containerd: find those of this node's
+/// containerd by the address on their command line, kill them, and remove their sockets
+/// (`/run/containerd/s/<sha256 of address/namespace/id>`, containerd 1.6).
+fn kill_shims(socket: &Path) {
+    let address = socket.to_string_lossy().into_owned();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let args: Vec<String> = cmdline
+            .split(|b| *b == 0)
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        let is_shim = args
+            .first()
+            .is_some_and(|program| program.contains("containerd-shim"));
+        let value = |flag: &str| {
+            args.iter()
+                .position(|a| a == flag)
+                .and_then(|i| args.get(i + 1))
+                .cloned()
+        };
+        if !is_shim || value("-address").as_deref() != Some(address.as_str()) {
+            continue;
+        }
+        kill(pid);
+        if let (Some(namespace), Some(id)) = (value("-namespace"), value("-id")) {
+            let hash = Sha256::digest(format!("{address}/{namespace}/{id}").as_bytes());
+            let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+            let _ = std::fs::remove_file(Path::new("/run/containerd/s").join(hex));
+        }
+    }
+    // Empty folders only: a containerd of the machine's own keeps its files there.
+    for dir in ["/run/containerd/s", "/run/containerd"] {
+        let _ = std::fs::remove_dir(dir);
+    }
+}
+
+/// Lazily unmounts everything mounted under `dir`, deepest first.
+fn unmount_under(dir: &Path) {
+    let mut points: Vec<PathBuf> = mounts()
+        .into_iter()
+        .map(|(point, _)| point)
+        .filter(|point| point.starts_with(dir))
+        .collect();
+    points.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
+    points.dedup();
+    for point in points {
+        let Ok(path) = std::ffi::CString::new(point.as_os_str().as_encoded_bytes()) else {
+            continue;
+        };
+        // SAFETY: umount2(2) with a NUL-terminated path this function owns.
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::umount2(path.as_ptr(), libc::MNT_DETACH);
+        }
+    }
+}
+
+fn remove_cgroups(node: &Node) {
+    for cgroup in node_cgroups(node) {
+        if let Err(err) = std::fs::remove_dir(&cgroup) {
+            eprintln!("node: could not remove cgroup {}: {err}", cgroup.display());
+        }
+    }
+}
+
+/// Removes the kubelet's chains: first every rule that jumps to one, then the chain.
+fn remove_chains() {
+    for tool in ["iptables", "ip6tables"] {
+        for (table, chain) in CHAINS {
+            let Ok(output) = Command::new(tool).args(["-w", "-t", table, "-S"]).output() else {
+                continue;
+            };
+            let rules = String::from_utf8_lossy(&output.stdout);
+            for rule in rules.lines() {
+                let jumps = rule.ends_with(&format!(" -j {chain}"))
+                    || rule.contains(&format!(" -j {chain} "));
+                if let (Some(spec), true) = (rule.strip_prefix("-A "), jumps) {
+                    // `-S` quotes comments the way a shell reads them.
+                    quiet(
+                        Command::new("sh")
+                            .arg("-c")
+                            .arg(format!("{tool} -w -t {table} -D {spec}")),
+                    );
+                }
+            }
+            if rules.lines().any(|r| r == format!("-N {chain}")) {
+                quiet(Command::new(tool).args(["-w", "-t", table, "-F", chain]));
+                quiet(Command::new(tool).args(["-w", "-t", table, "-X", chain]));
+            }
+        }
+    }
+}
+
+fn kill(pid: i32) {
+    // SAFETY: kill(2) with plain integers.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::kill(pid, libc::SIGKILL);
+    }
+}
+
+/// Runs a clean-up command; its failure is reported, not fatal.
+fn quiet(command: &mut Command) {
+    match command.output() {
+        Ok(output) if !output.status.success() => eprintln!(
+            "node: {:?} failed: {}",
+            command,
+            String::from_utf8_lossy(&output.stderr).trim()
+        ),
+        Err(err) => eprintln!("node: {:?} failed: {err}", command),
+        Ok(_) => {}
+    }
+}
