@@ -2,7 +2,8 @@
 //! their text for screen readers) are what the apiserver says, changing live as kubectl changes
 //! the cluster; workloads short of replicas, Warning events and nodes shown only to who may list
 //! them, each linking to what it counts; colours from the theme. Holds with or without a real
-//! node: the checks compare with kubectl, not with fixed phases.
+//! node: the checks compare with kubectl, not with fixed phases; one test asks for the node (the
+//! demo workloads: team-a's crasher restarting, BackOff warnings, the node Ready).
 
 use std::time::Duration;
 
@@ -320,5 +321,80 @@ async fn each_user_sees_the_parts_they_may_list() -> anyhow::Result<()> {
             .unwrap_or_default();
         assert_eq!(shown, ready, "node {name}");
     }
+    browser.close().await
+}
+
+/// The crasher's restart count as kubectl reports it.
+fn crasher_restarts(stack: &TestStack) -> anyhow::Result<u64> {
+    let count = stack.kubectl_ok(&[
+        "get",
+        "pod",
+        "crasher",
+        "-n",
+        "team-a",
+        "-o",
+        "jsonpath={.status.containerStatuses[0].restartCount}",
+    ])?;
+    Ok(count.parse().unwrap_or(0))
+}
+
+#[tokio::test]
+async fn with_the_node_running_pods_restarts_and_the_node_show() -> anyhow::Result<()> {
+    let stack = TestStack::with_node().await?;
+    devstack::poll::until(
+        "the crasher to restart",
+        Duration::from_secs(120),
+        || async { Ok(crasher_restarts(&stack)? > 0) },
+    )
+    .await?;
+    let browser = stack
+        .browser_on_list(Role::Admin, "/ns/team-a/core/v1/configmaps")
+        .await?;
+    overview_in(&browser, "team-a").await?;
+    let seen = donut_matches_kubectl(&stack, &browser, "team-a").await?;
+    assert!(!seen.contains(": 0 Running"), "{seen}");
+
+    // The crasher is among the restarting containers, with kubectl's count, linking to its pod.
+    devstack::poll::until(
+        "the crasher's restarts as kubectl counts them",
+        LIVE,
+        || async {
+            let shown = browser
+                .text_of("[data-testid=restarts] li[data-pod=crasher] .count")
+                .await?;
+            Ok(shown.trim() == crasher_restarts(&stack)?.to_string())
+        },
+    )
+    .await?;
+    // CrashLoopBackOff is called out, and the kubelet's BackOff warnings are listed.
+    browser
+        .wait_for("[data-testid=pods-by-phase] [data-reason=CrashLoopBackOff]")
+        .await?;
+    let warning = browser
+        .text_of("[data-testid=warnings] li[data-reason=BackOff]")
+        .await?;
+    assert!(warning.contains("Pod team-a/crasher"), "{warning}");
+
+    // The node is Ready, as kubectl says.
+    let node = stack.kubectl_ok(&[
+        "get",
+        "nodes",
+        "-l",
+        "kube-console.io/node=real",
+        "-o",
+        "jsonpath={.items[0].metadata.name}",
+    ])?;
+    browser
+        .wait_for(&format!(
+            "[data-testid=nodes] li[data-name='{node}'] li[data-condition=Ready][data-status=True]"
+        ))
+        .await?;
+
+    browser
+        .click("[data-testid=restarts] li[data-pod=crasher] a")
+        .await?;
+    browser.wait_for("[data-testid=object-spec]").await?;
+    assert_eq!(path(&browser).await?, "/ns/team-a/core/v1/pods/crasher");
+    browser.assert_no_console_errors().await?;
     browser.close().await
 }
