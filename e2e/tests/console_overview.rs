@@ -64,6 +64,16 @@ async fn legend_as_label(browser: &Browser) -> anyhow::Result<String> {
     Ok(label(legend_counts(browser).await?))
 }
 
+/// What the pods donut says to a screen reader (its accessible name).
+async fn donut_label(browser: &Browser) -> anyhow::Result<String> {
+    Ok(browser
+        .wait_for("[data-testid=pods-donut]")
+        .await?
+        .attr("aria-label")
+        .await?
+        .unwrap_or_default())
+}
+
 /// Waits until the donut says what kubectl says about `namespace` (read in the same round, as
 /// pods may change phase meanwhile), and its legend says the same; returns the label.
 async fn donut_matches_kubectl(
@@ -75,12 +85,7 @@ async fn donut_matches_kubectl(
     let result = devstack::poll::until("the donut to match kubectl", LIVE, || {
         let seen = &seen;
         async move {
-            let label = browser
-                .wait_for("[data-testid=pods-donut]")
-                .await?
-                .attr("aria-label")
-                .await?
-                .unwrap_or_default();
+            let label = donut_label(browser).await?;
             let expected = phases_label(stack, namespace)?;
             let legend = legend_as_label(browser).await?;
             *seen.borrow_mut() =
@@ -154,13 +159,7 @@ async fn the_overview_draws_the_namespace_live_and_links_to_what_it_counts() -> 
         &never_ready(&namespace, "short", 2),
     )?;
     devstack::poll::until("the new pods on the donut", LIVE, || async {
-        let label = browser
-            .wait_for("[data-testid=pods-donut]")
-            .await?
-            .attr("aria-label")
-            .await?
-            .unwrap_or_default();
-        Ok(label.ends_with("; 3 in all"))
+        Ok(donut_label(&browser).await?.ends_with("; 3 in all"))
     })
     .await?;
     donut_matches_kubectl(&stack, &browser, &namespace).await?;
