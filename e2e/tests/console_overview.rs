@@ -264,8 +264,14 @@ async fn each_user_sees_the_parts_they_may_list() -> anyhow::Result<()> {
     let stack = TestStack::get().await?;
     // The developer, who may list in team-a only, is shown team-a; nodes are cluster-wide.
     let browser = stack.browser(Role::Developer, "/").await?;
-    let scope = browser.text_of("[data-testid=overview-scope]").await?;
-    assert!(scope.contains("team-a"), "{scope}");
+    // The app starts in "default" and moves to team-a once it knows the developer's namespaces.
+    devstack::poll::until("the overview of team-a", LIVE, || async {
+        Ok(browser
+            .text_of("[data-testid=overview-scope]")
+            .await?
+            .contains("team-a"))
+    })
+    .await?;
     donut_matches_kubectl(&stack, &browser, "team-a").await?;
     let refused = browser
         .text_of("[data-testid=nodes] [data-testid=refused]")
