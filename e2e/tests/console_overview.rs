@@ -188,12 +188,11 @@ async fn the_overview_draws_the_namespace_live_and_links_to_what_it_counts() -> 
 
     // A Warning event made with kubectl shows, newest first, linking to its object.
     let reason = "E2eOverviewWarning";
-    let now = String::from_utf8(
-        std::process::Command::new("date")
-            .args(["-u", "+%Y-%m-%dT%H:%M:%SZ"])
-            .output()?
-            .stdout,
-    )?;
+    let date = std::process::Command::new("date")
+        .arg("-u")
+        .arg("+%FT%TZ")
+        .output()?;
+    let now = String::from_utf8(date.stdout)?;
     let now = now.trim();
     apply(
         &stack,
@@ -331,15 +330,8 @@ async fn each_user_sees_the_parts_they_may_list() -> anyhow::Result<()> {
 
 /// The crasher's restart count as kubectl reports it.
 fn crasher_restarts(stack: &TestStack) -> anyhow::Result<u64> {
-    let count = stack.kubectl_ok(&[
-        "get",
-        "pod",
-        "crasher",
-        "-n",
-        "team-a",
-        "-o",
-        "jsonpath={.status.containerStatuses[0].restartCount}",
-    ])?;
+    let jsonpath = "jsonpath={.status.containerStatuses[0].restartCount}";
+    let count = stack.kubectl_ok(&["get", "pod", "crasher", "-n", "team-a", "-o", jsonpath])?;
     Ok(count.parse().unwrap_or(0))
 }
 
