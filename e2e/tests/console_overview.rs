@@ -2,7 +2,8 @@
 //! their text for screen readers) are what the apiserver says, changing live as kubectl changes
 //! the cluster; workloads short of replicas, Warning events and nodes shown only to who may list
 //! them, each linking to what it counts; colours from the theme. Holds with or without a real
-//! node: the checks compare with kubectl, not with fixed phases.
+//! node: the checks compare with kubectl, not with fixed phases; one test asks for the node (the
+//! demo workloads: team-a's crasher restarting, BackOff warnings, the node Ready).
 
 use std::time::Duration;
 
@@ -63,6 +64,16 @@ async fn legend_as_label(browser: &Browser) -> anyhow::Result<String> {
     Ok(label(legend_counts(browser).await?))
 }
 
+/// What the pods donut says to a screen reader (its accessible name).
+async fn donut_label(browser: &Browser) -> anyhow::Result<String> {
+    Ok(browser
+        .wait_for("[data-testid=pods-donut]")
+        .await?
+        .attr("aria-label")
+        .await?
+        .unwrap_or_default())
+}
+
 /// Waits until the donut says what kubectl says about `namespace` (read in the same round, as
 /// pods may change phase meanwhile), and its legend says the same; returns the label.
 async fn donut_matches_kubectl(
@@ -74,12 +85,7 @@ async fn donut_matches_kubectl(
     let result = devstack::poll::until("the donut to match kubectl", LIVE, || {
         let seen = &seen;
         async move {
-            let label = browser
-                .wait_for("[data-testid=pods-donut]")
-                .await?
-                .attr("aria-label")
-                .await?
-                .unwrap_or_default();
+            let label = donut_label(browser).await?;
             let expected = phases_label(stack, namespace)?;
             let legend = legend_as_label(browser).await?;
             *seen.borrow_mut() =
@@ -153,13 +159,7 @@ async fn the_overview_draws_the_namespace_live_and_links_to_what_it_counts() -> 
         &never_ready(&namespace, "short", 2),
     )?;
     devstack::poll::until("the new pods on the donut", LIVE, || async {
-        let label = browser
-            .wait_for("[data-testid=pods-donut]")
-            .await?
-            .attr("aria-label")
-            .await?
-            .unwrap_or_default();
-        Ok(label.ends_with("; 3 in all"))
+        Ok(donut_label(&browser).await?.ends_with("; 3 in all"))
     })
     .await?;
     donut_matches_kubectl(&stack, &browser, &namespace).await?;
@@ -188,12 +188,11 @@ async fn the_overview_draws_the_namespace_live_and_links_to_what_it_counts() -> 
 
     // A Warning event made with kubectl shows, newest first, linking to its object.
     let reason = "E2eOverviewWarning";
-    let now = String::from_utf8(
-        std::process::Command::new("date")
-            .args(["-u", "+%Y-%m-%dT%H:%M:%SZ"])
-            .output()?
-            .stdout,
-    )?;
+    let date = std::process::Command::new("date")
+        .arg("-u")
+        .arg("+%FT%TZ")
+        .output()?;
+    let now = String::from_utf8(date.stdout)?;
     let now = now.trim();
     apply(
         &stack,
@@ -264,8 +263,14 @@ async fn each_user_sees_the_parts_they_may_list() -> anyhow::Result<()> {
     let stack = TestStack::get().await?;
     // The developer, who may list in team-a only, is shown team-a; nodes are cluster-wide.
     let browser = stack.browser(Role::Developer, "/").await?;
-    let scope = browser.text_of("[data-testid=overview-scope]").await?;
-    assert!(scope.contains("team-a"), "{scope}");
+    // The app starts in "default" and moves to team-a once it knows the developer's namespaces.
+    devstack::poll::until("the overview of team-a", LIVE, || async {
+        Ok(browser
+            .text_of("[data-testid=overview-scope]")
+            .await?
+            .contains("team-a"))
+    })
+    .await?;
     donut_matches_kubectl(&stack, &browser, "team-a").await?;
     let refused = browser
         .text_of("[data-testid=nodes] [data-testid=refused]")
@@ -320,5 +325,73 @@ async fn each_user_sees_the_parts_they_may_list() -> anyhow::Result<()> {
             .unwrap_or_default();
         assert_eq!(shown, ready, "node {name}");
     }
+    browser.close().await
+}
+
+/// The crasher's restart count as kubectl reports it.
+fn crasher_restarts(stack: &TestStack) -> anyhow::Result<u64> {
+    let jsonpath = "jsonpath={.status.containerStatuses[0].restartCount}";
+    let count = stack.kubectl_ok(&["get", "pod", "crasher", "-n", "team-a", "-o", jsonpath])?;
+    Ok(count.parse().unwrap_or(0))
+}
+
+#[tokio::test]
+async fn with_the_node_running_pods_restarts_and_the_node_show() -> anyhow::Result<()> {
+    let stack = TestStack::with_node().await?;
+    devstack::poll::until(
+        "the crasher to restart",
+        Duration::from_secs(120),
+        || async { Ok(crasher_restarts(&stack)? > 0) },
+    )
+    .await?;
+    let browser = stack
+        .browser_on_list(Role::Admin, "/ns/team-a/core/v1/configmaps")
+        .await?;
+    overview_in(&browser, "team-a").await?;
+    let seen = donut_matches_kubectl(&stack, &browser, "team-a").await?;
+    assert!(!seen.contains(": 0 Running"), "{seen}");
+
+    // The crasher is among the restarting containers, with kubectl's count, linking to its pod.
+    devstack::poll::until(
+        "the crasher's restarts as kubectl counts them",
+        LIVE,
+        || async {
+            let shown = browser
+                .text_of("[data-testid=restarts] li[data-pod=crasher] .count")
+                .await?;
+            Ok(shown.trim() == crasher_restarts(&stack)?.to_string())
+        },
+    )
+    .await?;
+    // CrashLoopBackOff is called out, and the kubelet's BackOff warnings are listed.
+    browser
+        .wait_for("[data-testid=pods-by-phase] [data-reason=CrashLoopBackOff]")
+        .await?;
+    let warning = browser
+        .text_of("[data-testid=warnings] li[data-reason=BackOff]")
+        .await?;
+    assert!(warning.contains("Pod team-a/crasher"), "{warning}");
+
+    // The node is Ready, as kubectl says.
+    let node = stack.kubectl_ok(&[
+        "get",
+        "nodes",
+        "-l",
+        "kube-console.io/node=real",
+        "-o",
+        "jsonpath={.items[0].metadata.name}",
+    ])?;
+    browser
+        .wait_for(&format!(
+            "[data-testid=nodes] li[data-name='{node}'] li[data-condition=Ready][data-status=True]"
+        ))
+        .await?;
+
+    browser
+        .click("[data-testid=restarts] li[data-pod=crasher] a")
+        .await?;
+    browser.wait_for("[data-testid=object-spec]").await?;
+    assert_eq!(path(&browser).await?, "/ns/team-a/core/v1/pods/crasher");
+    browser.assert_no_console_errors().await?;
     browser.close().await
 }
