@@ -57,7 +57,7 @@ pub async fn asset_headers(request: Request, next: Next) -> Response {
 pub fn is_content_hashed(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or_default();
     name.match_indices('-').any(|(at, _)| {
-        let after = name[at + 1..].as_bytes();
+        let after = &name.as_bytes()[at + 1..];
         after.len() > 16
             && after[..16]
                 .iter()
