@@ -37,11 +37,16 @@ async fn line_shown(
         if let Some(line) = drawn.iter().find(|l| wanted(l)) {
             return Ok(line.clone());
         }
-        anyhow::ensure!(
-            std::time::Instant::now() < deadline,
-            "timed out waiting for {what}; drawn: {:?}",
-            drawn.iter().rev().take(5).collect::<Vec<_>>()
-        );
+        if std::time::Instant::now() >= deadline {
+            let page = browser
+                .client
+                .execute("const m = document.querySelector('main'); const v = document.querySelector('[data-testid=log-view]'); return (m ? m.innerText.slice(0, 1500) : '') + ' | ' + (v ? JSON.stringify(v.dataset) : 'no view');", vec![])
+                .await?;
+            anyhow::bail!(
+                "timed out waiting for {what}; drawn: {:?}; page: {page}",
+                drawn.iter().rev().take(5).collect::<Vec<_>>()
+            );
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -95,7 +100,7 @@ async fn workloads_ready(stack: &TestStack) -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn logs_of_pods_and_workloads() -> anyhow::Result<()> {
-    let stack = TestStack::get().await?;
+    let stack = TestStack::with_node().await?;
     workloads_ready(&stack).await?;
 
     // From the pod's page, its Logs link: the default container, live, the same lines as kubectl.
@@ -107,9 +112,19 @@ async fn logs_of_pods_and_workloads() -> anyhow::Result<()> {
         .await?;
     browser.click("[data-testid=open-logs]").await?;
     browser.wait_for("[data-testid=log-view]").await?;
-    let written =
-        stack.kubectl_ok(&["logs", "two-containers", "-c", "web", "-n", NS, "--tail=1"])?;
-    assert!(written.starts_with("web line "), "{written}");
+    // Just after a start the runtime may not serve the log yet: asked again until it does.
+    let mut written = String::new();
+    poll::until("kubectl logs", Duration::from_secs(90), || {
+        let out =
+            stack.kubectl_admin(&["logs", "two-containers", "-c", "web", "-n", NS, "--tail=1"]);
+        let line = out.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+        let done = line.as_ref().is_ok_and(|l| l.starts_with("web line "));
+        if let Ok(line) = line {
+            written = line;
+        }
+        async move { Ok(done) }
+    })
+    .await?;
     line_shown(&browser, "the line kubectl shows", |l| l == written).await?;
     let before = received(&browser).await?;
     poll::until("new lines, live", Duration::from_secs(30), || {
@@ -238,14 +253,20 @@ async fn logs_of_pods_and_workloads() -> anyhow::Result<()> {
     );
     assert_eq!(made[2], false, "an escape reached the page: {made}");
     // The long line came first: scrolling up to it pauses following.
-    browser
+    let geometry = browser
         .client
         .execute(
-            "document.querySelector('[data-testid=log-view]').scrollTop = 0;",
+            "const v = document.querySelector('[data-testid=log-view]');
+             const before = [v.scrollTop, v.scrollHeight, v.clientHeight];
+             v.scrollTop = 0;
+             return before;",
             vec![],
         )
         .await?;
-    browser.wait_for("[data-testid=log-resume]").await?;
+    browser
+        .wait_for("[data-testid=log-resume]")
+        .await
+        .map_err(|e| e.context(format!("the view before (top, height, client): {geometry}")))?;
     let long = line_shown(&browser, "the 20,000-character line", |l| {
         l.starts_with("long line: ")
     })

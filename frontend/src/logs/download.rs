@@ -6,7 +6,7 @@ use leptos::{prelude::*, task::spawn_local};
 use wasm_bindgen::JsValue;
 use web_sys::AbortController;
 
-use super::streams::Streams;
+use super::streams::{LOG_ACCEPT, Streams};
 use crate::{api, kube::stream, util};
 
 #[component]
@@ -52,7 +52,7 @@ async fn download(streams: Streams, name: &str) -> Result<(), api::Error> {
         }
         let end = stream::chunks(
             &key.path(&namespace, false),
-            "text/plain",
+            LOG_ACCEPT,
             &controller.signal(),
             || (),
             |chunk| {

@@ -14,6 +14,10 @@ use super::{
 };
 use crate::kube::{resource_type::encode, stream};
 
+/// What kubectl asks a log for: the apiserver negotiates on its API media types (a `text/plain`
+/// Accept is refused), answers the log as text and a refusal as a JSON `Status`.
+pub const LOG_ACCEPT: &str = "application/json, */*";
+
 /// A line longer than this comes in pieces (a stream without newlines cannot fill memory).
 pub const MAX_LINE: usize = 256 * 1024;
 
@@ -138,7 +142,7 @@ impl Streams {
             spawn_local(async move {
                 let end = stream::lines(
                     &path,
-                    "text/plain",
+                    LOG_ACCEPT,
                     MAX_LINE,
                     &signal,
                     || set_state(&key, StreamState::Live),
