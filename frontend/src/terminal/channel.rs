@@ -151,7 +151,7 @@ mod tests {
     #[test]
     fn the_status_channel_tells_the_exit_code_or_the_reason() {
         assert_eq!(
-            incoming(br#"{"metadata":{},"status":"Success"}"#),
+            incoming(b"\x03{\"metadata\":{},\"status\":\"Success\"}"),
             Incoming::Ended(Ended {
                 exit_code: Some(0),
                 message: None

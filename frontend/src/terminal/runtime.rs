@@ -14,7 +14,7 @@ use web_sys::{HtmlElement, KeyboardEvent, ResizeObserver};
 use super::{
     channel,
     connection::{Connection, Event},
-    styles::{TerminalStyles, document_override},
+    styles::{self, TerminalStyles, document_override},
     xterm::{Disposable, Fit, Terminal},
 };
 use crate::session;
@@ -67,7 +67,7 @@ impl Runtime {
         let terminal = Terminal::new(&super::xterm::options(&document_override()));
         let fit = Fit::new();
         terminal.load_addon(&fit);
-        terminal.open(host);
+        styles::while_opening(|| terminal.open(host));
         fit.fit();
 
         let connection: Rc<RefCell<Option<Connection>>> = Rc::default();

@@ -5,9 +5,11 @@
 //!
 //! So xterm gets a `documentOverride` (an option it has for documents other than the page's):
 //! the page's document behind a `Proxy` whose `createElement("style")` hands out an inert,
-//! hidden `<kc-xterm-style>` element instead. xterm writes its rules into those as text, which
-//! no browser applies; a `MutationObserver` on the terminal's element copies that text into the
-//! terminal's one constructed sheet. Every other property is the document's own.
+//! hidden `<kc-xterm-style>` element instead (and the page's own `createElement` is the same
+//! while xterm opens, for the parts that ask the page's document). xterm writes its rules into
+//! those as text, which no browser applies; a `MutationObserver` on the terminal's element
+//! copies that text into the terminal's one constructed sheet. Every other property is the
+//! document's own.
 
 use js_sys::{Array, Function, Object, Proxy, Reflect};
 use leptos::prelude::document;
@@ -17,7 +19,9 @@ use wasm_bindgen::{JsCast, prelude::*};
 const INERT_STYLE: &str = "kc-xterm-style";
 
 thread_local! {
-    /// One proxy per tab: its two closures live as long as the page.
+    /// `createElement` as xterm gets it, and the proxy of the document that has it: made once
+    /// per tab, they live as long as the page.
+    static CREATE_ELEMENT: JsValue = make_create_element();
     static DOCUMENT_OVERRIDE: JsValue = make_document_override();
 }
 
@@ -25,22 +29,50 @@ pub fn document_override() -> JsValue {
     DOCUMENT_OVERRIDE.with(JsValue::clone)
 }
 
-fn make_document_override() -> JsValue {
-    let create_element = Closure::<dyn Fn(String, JsValue) -> JsValue>::new(|tag: String, _| {
+/// Runs `open` (xterm's `Terminal::open`) with the page's own `document.createElement` shadowed
+/// by xterm's: a few of xterm's parts (the scrollbar's style) ask the page's document rather
+/// than `documentOverride`. Synchronous, so nothing else of the app runs meanwhile.
+pub fn while_opening<R>(open: impl FnOnce() -> R) -> R {
+    let document = document();
+    let name = JsValue::from_str("createElement");
+    let shadowed = CREATE_ELEMENT.with(|create| Reflect::set(&document, &name, create));
+    let opened = open();
+    if shadowed.is_ok() {
+        let _ = Reflect::delete_property(document.unchecked_ref::<Object>(), &name);
+    }
+    opened
+}
+
+/// `createElement(tag)`, but an inert, hidden element for a `style`. It calls the prototype's
+/// own function, so that it works while it shadows it (`while_opening`).
+fn make_create_element() -> JsValue {
+    let original = Reflect::get(&document(), &JsValue::from_str("createElement"))
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok());
+    Closure::<dyn Fn(JsValue) -> JsValue>::new(move |tag: JsValue| {
+        let Some(original) = &original else {
+            return JsValue::NULL;
+        };
         let document = document();
-        let inert = tag.eq_ignore_ascii_case("style");
-        let element = document.create_element(if inert { INERT_STYLE } else { &tag });
-        match element {
-            Ok(element) => {
-                if inert {
-                    let _ = element.set_attribute("hidden", "");
-                }
-                element.into()
-            }
-            Err(error) => error,
+        let inert = tag
+            .as_string()
+            .is_some_and(|tag| tag.eq_ignore_ascii_case("style"));
+        if !inert {
+            return original.call1(&document, &tag).unwrap_or(JsValue::NULL);
         }
+        let element = original
+            .call1(&document, &JsValue::from_str(INERT_STYLE))
+            .unwrap_or(JsValue::NULL);
+        if let Some(element) = element.dyn_ref::<web_sys::Element>() {
+            let _ = element.set_attribute("hidden", "");
+        }
+        element
     })
-    .into_js_value();
+    .into_js_value()
+}
+
+fn make_document_override() -> JsValue {
+    let create_element = CREATE_ELEMENT.with(JsValue::clone);
     let get = Closure::<dyn Fn(JsValue, JsValue) -> JsValue>::new(
         move |target: JsValue, property: JsValue| {
             if property.as_string().as_deref() == Some("createElement") {
