@@ -7,21 +7,13 @@ use axum::{
     body::Body,
     http::{Request, header},
 };
-use base64::Engine;
 
 mod support;
 
-use support::fault_upstream::{Harness, error_of};
-
-const OWN_ORIGIN: &str = "https://127.0.0.1:8443";
-const EXEC: &str = "/api/k8s/api/v1/namespaces/team-a/pods/chatty-1/exec?command=sh&stdin=true&stdout=true&tty=true";
-
-fn bearer_protocol(token: &str) -> String {
-    format!(
-        "base64url.bearer.authorization.k8s.io.{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(token)
-    )
-}
+use support::{
+    fault_upstream::{Harness, error_of},
+    terminal::{EXEC, OWN_ORIGIN, bearer_protocol},
+};
 
 /// A WebSocket handshake as Chromium sends it, from `origin` (None: without one).
 fn handshake(harness: &Harness, path: &str, origin: Option<&str>) -> Request<Body> {

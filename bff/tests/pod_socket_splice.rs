@@ -7,22 +7,14 @@
 
 use std::{sync::Arc, time::Duration};
 
-use base64::Engine;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 mod support;
 
-use support::fault_upstream::Harness;
-
-const OWN_ORIGIN: &str = "https://127.0.0.1:8443";
-const EXEC: &str = "/api/k8s/api/v1/namespaces/team-a/pods/chatty-1/exec?command=sh&stdin=true&stdout=true&tty=true";
-
-fn bearer_protocol(token: &str) -> String {
-    format!(
-        "base64url.bearer.authorization.k8s.io.{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(token)
-    )
-}
+use support::{
+    fault_upstream::Harness,
+    terminal::{EXEC, OWN_ORIGIN, bearer_protocol},
+};
 
 /// Reads an HTTP response head (up to the blank line) off `stream`.
 async fn read_head(stream: &mut tokio::net::TcpStream) -> String {

@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod fault_upstream;
+pub mod terminal;
 
 use std::{path::PathBuf, sync::Arc};
 
