@@ -252,21 +252,25 @@ async fn logs_of_pods_and_workloads() -> anyhow::Result<()> {
         "no coloured piece: {made}"
     );
     assert_eq!(made[2], false, "an escape reached the page: {made}");
-    // The long line came first: scrolling up to it pauses following.
-    let geometry = browser
+    // Wrapped, the 20,000-character line alone fills many rows; scrolling up to it (it came
+    // first) pauses following.
+    browser.click("[data-testid=log-wrap]").await?;
+    poll::until("the wrapped lines overflowing the view", Duration::from_secs(30), || {
+        let tall = browser.client.execute(
+            "const v = document.querySelector('[data-testid=log-view]'); return v.scrollHeight > v.clientHeight * 2;",
+            vec![],
+        );
+        async move { Ok(tall.await?.as_bool() == Some(true)) }
+    })
+    .await?;
+    browser
         .client
         .execute(
-            "const v = document.querySelector('[data-testid=log-view]');
-             const before = [v.scrollTop, v.scrollHeight, v.clientHeight];
-             v.scrollTop = 0;
-             return before;",
+            "document.querySelector('[data-testid=log-view]').scrollTop = 0;",
             vec![],
         )
         .await?;
-    browser
-        .wait_for("[data-testid=log-resume]")
-        .await
-        .map_err(|e| e.context(format!("the view before (top, height, client): {geometry}")))?;
+    browser.wait_for("[data-testid=log-resume]").await?;
     let long = line_shown(&browser, "the 20,000-character line", |l| {
         l.starts_with("long line: ")
     })
