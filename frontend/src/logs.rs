@@ -32,7 +32,7 @@ use crate::{
         resource_type::encode,
     },
     page::Page,
-    resources::{RouteTarget, kind_page},
+    resources::{RouteTarget, detail::field_selector, kind_page},
 };
 use containers::{Container, ContainerKind, containers_of, default_container};
 use feed::Feed;
@@ -54,10 +54,6 @@ pub fn logs_link(ty: &ResourceType, namespace: Option<&str>, name: &str) -> Opti
         view! { <A href=href attr:class="button-link" attr:data-testid="open-logs">"Logs"</A> }
             .into_any()
     })
-}
-
-fn by_name(name: &str) -> String {
-    format!("fieldSelector={}", encode(&format!("metadata.name={name}")))
 }
 
 #[component]
@@ -90,7 +86,7 @@ fn LogsOf(ty: ResourceType, target: RouteTarget) -> impl IntoView {
 fn watch_one(path: String, name: &str) -> (Memo<Option<Value>>, Memo<Phase>) {
     let state = reflector::reflect(Source {
         path,
-        query: by_name(name),
+        query: field_selector(name),
         mode: Mode::Objects,
     });
     let object = Memo::new(move |_| {

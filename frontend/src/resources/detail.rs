@@ -46,7 +46,8 @@ pub fn DetailPage() -> impl IntoView {
     })
 }
 
-fn field_selector(name: &str) -> String {
+/// The query that lists (and watches) the one object called `name`.
+pub fn field_selector(name: &str) -> String {
     format!("fieldSelector={}", encode(&format!("metadata.name={name}")))
 }
 
