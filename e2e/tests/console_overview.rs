@@ -367,10 +367,44 @@ async fn with_the_node_running_pods_restarts_and_the_node_show() -> anyhow::Resu
     browser
         .wait_for("[data-testid=pods-by-phase] [data-reason=CrashLoopBackOff]")
         .await?;
-    let warning = browser
-        .text_of("[data-testid=warnings] li[data-reason=BackOff]")
-        .await?;
-    assert!(warning.contains("Pod team-a/crasher"), "{warning}");
+    // Only the newest ten are listed, and the kubelet rate-limits repeated events per object, so
+    // on a busy shared stack the crasher's may take a while to be among them: poll.
+    let shown = devstack::poll::until(
+        "a BackOff warning of Pod team-a/crasher among the latest",
+        Duration::from_secs(180),
+        || async {
+            let rows = browser
+                .client
+                .execute(
+                    "return [...document.querySelectorAll('[data-testid=warnings] li[data-reason=BackOff]')]
+                       .map(li => li.textContent);",
+                    vec![],
+                )
+                .await?;
+            Ok(rows
+                .as_array()
+                .is_some_and(|rows| rows.iter().any(|r| r.as_str().is_some_and(|t| t.contains("Pod team-a/crasher")))))
+        },
+    )
+    .await;
+    if shown.is_err() {
+        let events = stack.kubectl_admin(&[
+            "get",
+            "events",
+            "-n",
+            "team-a",
+            "--field-selector",
+            "type=Warning",
+        ])?;
+        let listed = browser
+            .text_of("[data-testid=warnings]")
+            .await
+            .unwrap_or_default();
+        anyhow::bail!(
+            "no BackOff warning of the crasher listed: {listed}\nkubectl: {}",
+            String::from_utf8_lossy(&events.stdout)
+        );
+    }
 
     // The node is Ready, as kubectl says.
     let node = stack.kubectl_ok(&[
