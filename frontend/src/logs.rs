@@ -186,10 +186,6 @@ fn ContainerChoice(
     chosen: RwSignal<Option<String>>,
     previous: RwSignal<bool>,
 ) -> impl IntoView {
-    let current = containers
-        .iter()
-        .find(|c| Some(&c.name) == chosen.get_untracked().as_ref())
-        .cloned();
     let options = containers
         .iter()
         .map(|c| {
@@ -202,16 +198,21 @@ fn ContainerChoice(
             view! { <option value=c.name.clone() selected=selected>{label}</option> }
         })
         .collect_view();
-    let previous_choice = current.as_ref().and_then(Container::previous_summary).map(|summary| {
-        view! {
+    // Follows the choice: the default container is chosen after the first render.
+    let previous_choice = move || {
+        let current = containers
+            .iter()
+            .find(|c| chosen.with(|chosen| Some(&c.name) == chosen.as_ref()))?;
+        let summary = current.previous_summary()?;
+        Some(view! {
             <label class="log-previous">
                 <input type="checkbox" data-testid="log-previous" prop:checked=move || previous.get()
                     on:change=move |ev| previous.set(event_target_checked(&ev)) />
                 " Previous container"
             </label>
             <span class="log-exit" data-testid="log-previous-reason">{summary}</span>
-        }
-    });
+        })
+    };
     view! {
         <label>
             "Container "
