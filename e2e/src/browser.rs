@@ -182,15 +182,55 @@ impl Browser {
 
     /// Polls for the element for up to 30 s. A lookup that lands in the middle of a navigation
     /// (console → /auth/login → Dex and back) fails with "aborted by navigation", which only
-    /// means "not yet".
+    /// means "not yet". On failure the error says which page the browser was on instead.
     pub async fn wait_for_locator(&self, locator: Locator<'_>) -> anyhow::Result<Element> {
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        self.wait_for_locator_within(locator, Duration::from_secs(30))
+            .await
+    }
+
+    async fn wait_for_locator_within(
+        &self,
+        locator: Locator<'_>,
+        within: Duration,
+    ) -> anyhow::Result<Element> {
+        let deadline = std::time::Instant::now() + within;
         loop {
             match self.client.find(locator).await {
                 Ok(element) => return Ok(element),
-                Err(error) if std::time::Instant::now() >= deadline => return Err(error.into()),
+                Err(error) if std::time::Instant::now() >= deadline => {
+                    let page = self.describe_page().await;
+                    return Err(anyhow::Error::from(error).context(page));
+                }
                 Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
             }
+        }
+    }
+
+    /// Where the browser is and what it shows, for a failed test's message: the address without
+    /// its query (a login's `code` and `state` travel there), the title, the start of the text,
+    /// and the console's errors.
+    pub async fn describe_page(&self) -> String {
+        let page = self
+            .client
+            .execute(
+                "return [location.origin + location.pathname, document.title,
+                         (document.body ? document.body.innerText : '').slice(0, 600)];",
+                vec![],
+            )
+            .await;
+        let errors = self.console_errors().await.unwrap_or_default();
+        match page {
+            Ok(Value::Array(parts)) => {
+                let part = |i: usize| parts.get(i).and_then(Value::as_str).unwrap_or_default();
+                format!(
+                    "the browser was at {} (title {:?}) showing {:?}; console errors: {errors:?}",
+                    part(0),
+                    part(1),
+                    part(2)
+                )
+            }
+            Ok(other) => format!("the browser's page could not be read: {other}"),
+            Err(error) => format!("the browser's page could not be read: {error}"),
         }
     }
 
@@ -301,10 +341,13 @@ impl Browser {
 
     /// On Dex's login page: picks the password connector from the list and logs in as `user`.
     pub async fn log_in_at_dex(&self, user: &DemoUser) -> anyhow::Result<()> {
+        // Two navigations (console → /auth/login → Dex) on a loaded 2-core runner: more time
+        // than for an element of a page that is already there.
         let connector = self
-            .wait_for_locator(Locator::XPath(
-                "//a[.//*[contains(normalize-space(.), 'Log in with Email')]]",
-            ))
+            .wait_for_locator_within(
+                Locator::XPath("//a[.//*[contains(normalize-space(.), 'Log in with Email')]]"),
+                Duration::from_secs(60),
+            )
             .await
             .context("Dex's connector list")?;
         connector.click().await?;

@@ -28,14 +28,29 @@ pub async fn download_kubeconfig(
         .await?;
     let file = browser.downloads_dir().join("kubeconfig-kyma.local.yaml");
     let probe = file.clone();
-    devstack::poll::until("the kubeconfig download", Duration::from_secs(20), || {
-        let ready = probe.is_file()
-            && std::fs::metadata(&probe)
-                .map(|m| m.len() > 0)
-                .unwrap_or(false);
-        async move { Ok(ready) }
-    })
-    .await?;
+    let downloaded =
+        devstack::poll::until("the kubeconfig download", Duration::from_secs(20), || {
+            let ready = probe.is_file()
+                && std::fs::metadata(&probe)
+                    .map(|m| m.len() > 0)
+                    .unwrap_or(false);
+            async move { Ok(ready) }
+        })
+        .await;
+    if let Err(error) = downloaded {
+        let in_downloads: Vec<String> = std::fs::read_dir(browser.downloads_dir())
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let page = browser.describe_page().await;
+        return Err(error.context(format!(
+            "{role:?}'s download; the downloads folder holds {in_downloads:?}; {page}"
+        )));
+    }
     static DOWNLOADS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = DOWNLOADS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let kept = std::env::temp_dir().join(format!(

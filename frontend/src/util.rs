@@ -33,7 +33,12 @@ pub fn save_file(
     anchor.set_href(&url);
     anchor.set_download(name);
     anchor.click();
-    let _ = web_sys::Url::revoke_object_url(&url);
+    // The download reads the blob after `click` returns; revoking at once can leave it with
+    // nothing to read (FileSaver.js waits 40 s for the same reason).
+    leptos::task::spawn_local(async move {
+        delay(40_000).await;
+        let _ = web_sys::Url::revoke_object_url(&url);
+    });
     Ok(())
 }
 
