@@ -220,7 +220,8 @@ async fn test(root: &Path) -> anyhow::Result<()> {
 
     step("e2e tests (headless Chromium against the real stack)");
     let result = run(Command::new("cargo")
-        .args(["test", "-p", "e2e"])
+        // Every failing binary in one run: a CI log then shows all that failed, not the first.
+        .args(["test", "-p", "e2e", "--no-fail-fast"])
         .env("KCONSOLE_STACK", &description_file));
     drop(stack);
     result?;
