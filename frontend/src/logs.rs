@@ -32,7 +32,7 @@ use crate::{
         resource_type::encode,
     },
     page::Page,
-    resources::{RouteTarget, detail::field_selector, kind_page},
+    resources::{RouteTarget, kind_page},
 };
 use containers::{Container, ContainerKind, containers_of, default_container};
 use feed::Feed;
@@ -82,24 +82,6 @@ fn LogsOf(ty: ResourceType, target: RouteTarget) -> impl IntoView {
     view! { {heading} {body} }.into_any()
 }
 
-/// The one object `name`, kept current by its watch.
-fn watch_one(path: String, name: &str) -> (Memo<Option<Value>>, Memo<Phase>) {
-    let state = reflector::reflect(Source {
-        path,
-        query: field_selector(name),
-        mode: Mode::Objects,
-    });
-    let object = Memo::new(move |_| {
-        state.with(|s| {
-            s.items
-                .values()
-                .next()
-                .map(|i: &Arc<Item>| i.object.clone())
-        })
-    });
-    (object, Memo::new(move |_| state.with(|s| s.phase.clone())))
-}
-
 fn pods_path(namespace: &str) -> String {
     format!("/api/v1/namespaces/{}/pods", encode(namespace))
 }
@@ -116,7 +98,7 @@ fn key_of(pod: &str, container: &Container, previous: bool) -> StreamKey {
 
 #[component]
 fn PodLogs(namespace: String, name: String) -> impl IntoView {
-    let (pod, phase) = watch_one(pods_path(&namespace), &name);
+    let (pod, phase) = reflector::reflect_one(pods_path(&namespace), &name);
     let containers =
         Memo::new(move |_| pod.with(|p| p.as_ref().map(containers_of).unwrap_or_default()));
     let chosen = RwSignal::new(None::<String>);
@@ -227,7 +209,7 @@ fn ContainerChoice(
 
 #[component]
 fn WorkloadLogs(ty: ResourceType, namespace: String, name: String) -> impl IntoView {
-    let (object, phase) = watch_one(ty.collection_path(Some(&namespace)), &name);
+    let (object, phase) = reflector::reflect_one(ty.collection_path(Some(&namespace)), &name);
     let selector = Memo::new({
         let ty = ty.clone();
         move |_| {

@@ -51,6 +51,33 @@ impl Source {
     }
 }
 
+/// The query that lists (and watches) the one object called `name`.
+pub fn field_selector(name: &str) -> String {
+    format!(
+        "fieldSelector={}",
+        super::resource_type::encode(&format!("metadata.name={name}"))
+    )
+}
+
+/// Lists and watches the one object `name` of the collection at `path`: the object while it
+/// exists, and how the watch stands.
+pub fn reflect_one(path: String, name: &str) -> (Memo<Option<serde_json::Value>>, Memo<Phase>) {
+    let state = reflect(Source {
+        path,
+        query: field_selector(name),
+        mode: Mode::Objects,
+    });
+    let object = Memo::new(move |_| {
+        state.with(|s| {
+            s.items
+                .values()
+                .next()
+                .map(|item: &std::sync::Arc<Item>| item.object.clone())
+        })
+    });
+    (object, Memo::new(move |_| state.with(|s| s.phase.clone())))
+}
+
 /// Lists and watches `source` for as long as the calling view lives.
 pub fn reflect(source: Source) -> ReadSignal<ReflectorState> {
     let store = RwSignal::new(ReflectorState::default());

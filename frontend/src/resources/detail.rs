@@ -46,11 +46,6 @@ pub fn DetailPage() -> impl IntoView {
     })
 }
 
-/// The query that lists (and watches) the one object called `name`.
-pub fn field_selector(name: &str) -> String {
-    format!("fieldSelector={}", encode(&format!("metadata.name={name}")))
-}
-
 #[component]
 fn ObjectView(ty: ResourceType, target: RouteTarget) -> impl IntoView {
     let namespace = target
@@ -58,20 +53,7 @@ fn ObjectView(ty: ResourceType, target: RouteTarget) -> impl IntoView {
         .and_then(|scope| scope.namespace().map(str::to_string))
         .filter(|_| ty.namespaced);
     let name = target.name.clone().unwrap_or_default();
-    let state = reflector::reflect(Source {
-        path: ty.collection_path(namespace.as_deref()),
-        query: field_selector(&name),
-        mode: Mode::Objects,
-    });
-    let object = Memo::new(move |_| {
-        state.with(|s| {
-            s.items
-                .values()
-                .next()
-                .map(|item: &Arc<Item>| item.object.clone())
-        })
-    });
-    let phase = Memo::new(move |_| state.with(|s| s.phase.clone()));
+    let (object, phase) = reflector::reflect_one(ty.collection_path(namespace.as_deref()), &name);
     let checks = ActionChecks::for_object(&ty, namespace.as_deref());
     // A pod's page also asks whether the user may open a terminal in it.
     let exec_check = namespace
