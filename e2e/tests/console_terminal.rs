@@ -3,7 +3,8 @@
 //! upgrade but exec and attach; a forged exec upgrade as the viewer reaches the real
 //! kube-apiserver and is refused there (403, its `Status`), the developer's only in team-b; no
 //! token is in a log. In Chromium: the terminal link only for those who may create pods/exec;
-//! with the real node, a shell whose output appears, an end message and Reconnect.
+//! with the real node, a shell whose output appears, an end message and Reconnect, a paste
+//! that reaches the shell, and a resize the shell is told of.
 
 use std::time::{Duration, Instant};
 
@@ -232,6 +233,75 @@ async fn the_admin_opens_a_shell_sees_its_output_and_reconnects() -> anyhow::Res
     type_line(&browser, "echo again-$((40+2))").await?;
     wait_for_screen(&browser, "again-42").await?;
 
+    browser.assert_no_console_errors().await?;
+    browser.close().await
+}
+
+/// The shell's size as `stty size` reports it (rows, columns), read from the output line the
+/// `n`th call makes (the typed line cannot match: it holds `$((n+0))`, not `n`).
+async fn shell_size(browser: &e2e::browser::Browser, n: u32) -> anyhow::Result<(u32, u32)> {
+    type_line(browser, &format!("echo size-$(({n}+0)) $(stty size) end")).await?;
+    let marker = format!("size-{n} ");
+    wait_for_screen(browser, &marker).await?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let shown = screen(browser).await?;
+        let numbers: Option<Vec<u32>> = shown.split(&marker).nth(1).and_then(|rest| {
+            let (size, _) = rest.split_once(" end")?;
+            size.split_whitespace().map(|n| n.parse().ok()).collect()
+        });
+        if let Some([rows, columns]) = numbers.as_deref() {
+            return Ok((*rows, *columns));
+        }
+        anyhow::ensure!(Instant::now() < deadline, "no size in {shown:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_paste_reaches_the_shell_and_the_shell_follows_the_terminals_size() -> anyhow::Result<()>
+{
+    let stack = TestStack::with_node().await?;
+    let pod = running_pod(&stack, "team-a", "chatty").await?;
+    let browser = stack
+        .browser(
+            Role::Admin,
+            &format!("/ns/team-a/core/v1/pods/{pod}/terminal"),
+        )
+        .await?;
+    wait_for_status(&browser, "Connected").await?;
+
+    // A paste, as the browser delivers one (a paste event with the clipboard's text), is stdin.
+    browser
+        .client
+        .execute(
+            "const area = document.querySelector('[data-testid=terminal] textarea.xterm-helper-textarea');
+             const data = new DataTransfer();
+             data.setData('text/plain', 'echo pasted-$((6*7))\n');
+             area.dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true, cancelable: true}));",
+            vec![],
+        )
+        .await?;
+    wait_for_screen(&browser, "pasted-42").await?;
+
+    // The terminal fills its element; a smaller window makes a smaller terminal, and the shell
+    // is told (the resize channel, through both proxies and the kubelet).
+    let (rows, columns) = shell_size(&browser, 1).await?;
+    assert!(rows > 5 && columns > 40, "{rows}x{columns}");
+    browser.client.set_window_size(900, 600).await?;
+    let mut n = 2;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (now_rows, now_columns) = shell_size(&browser, n).await?;
+        if now_rows < rows && now_columns < columns {
+            break;
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "the shell still has {now_rows}x{now_columns} (was {rows}x{columns})"
+        );
+        n += 1;
+    }
     browser.assert_no_console_errors().await?;
     browser.close().await
 }

@@ -189,6 +189,23 @@ async fn a_stopped_node_leaves_nothing_on_the_host() -> anyhow::Result<()> {
             .map(|entry| entry.file_name().to_string_lossy().into_owned())
             .collect();
     assert!(!sandboxes.is_empty(), "no sandbox");
+    // No IPv6 address comes and goes with a pod: a browser on this machine would take it for a
+    // network change and fail its requests in flight (ERR_NETWORK_CHANGED).
+    let ports: Vec<String> =
+        std::fs::read_dir(Path::new("/sys/class/net").join(&bridge).join("brif"))?
+            .flatten()
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .collect();
+    assert!(!ports.is_empty(), "the pod has no port on {bridge}");
+    let ipv6 = std::fs::read_to_string("/proc/net/if_inet6")?;
+    for interface in ports.iter().chain([&bridge]) {
+        assert!(
+            !ipv6
+                .lines()
+                .any(|line| line.split_whitespace().last() == Some(interface.as_str())),
+            "{interface} has an IPv6 address: {ipv6}"
+        );
+    }
     let pod_pids = std::fs::read_to_string(
         Path::new("/sys/fs/cgroup/pids")
             .join(cgroup_root.trim_start_matches('/'))

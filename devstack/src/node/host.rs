@@ -1,8 +1,9 @@
-//! What the node changes on the host, and its undo. The kubelet sets three sysctls and adds
-//! iptables chains; containerd and runc make cgroups, mounts (overlay root filesystems, the
-//! kubelet's bind mount of its root, network namespaces: all under the node's folder), shims
-//! that outlive containerd, and the CNI bridge. `undo` runs when the stack stops and when a
-//! slot is taken again (an owner killed with SIGKILL cannot clean up); every step is idempotent.
+//! What the node changes on the host, and its undo. The kubelet sets three sysctls (the stack a
+//! fourth, `IPV6_OFF_FOR_NEW`) and adds iptables chains; containerd and runc make cgroups, mounts
+//! (overlay root filesystems, the kubelet's bind mount of its root, network namespaces: all under
+//! the node's folder), shims that outlive containerd, and the CNI bridge. `undo` runs when the
+//! stack stops and when a slot is taken again (an owner killed with SIGKILL cannot clean up);
+//! every step is idempotent.
 
 use std::{
     collections::BTreeMap,
@@ -16,12 +17,20 @@ use sha2::{Digest, Sha256};
 
 use super::{Node, SLOTS_DIR};
 
-/// The sysctls the kubelet sets (`protectKernelDefaults: false`).
-const SYSCTLS: [&str; 3] = [
+/// The sysctls the kubelet sets (`protectKernelDefaults: false`), and `IPV6_OFF_FOR_NEW`.
+const SYSCTLS: [&str; 4] = [
     "vm/overcommit_memory",
     "kernel/panic",
     "kernel/panic_on_oops",
+    IPV6_OFF_FOR_NEW,
 ];
+
+/// No IPv6 on interfaces made from now on (the bridge, the pods' host-side veths; those that
+/// exist keep theirs). Each veth would get a link-local address as its pod starts and lose it as
+/// the pod goes, and a browser on this machine takes every address change for a network change:
+/// Chromium then fails its requests in flight, the console's own on loopback included, with
+/// ERR_NETWORK_CHANGED. The pods' network is IPv4 only.
+const IPV6_OFF_FOR_NEW: &str = "net/ipv6/conf/default/disable_ipv6";
 /// The chains the kubelet makes, in these tables, for IPv4 and IPv6.
 const CHAINS: [(&str, &str); 5] = [
     ("filter", "KUBE-FIREWALL"),
@@ -66,6 +75,8 @@ pub fn prepare(node: &Node) -> anyhow::Result<()> {
             .collect();
         std::fs::write(&record, serde_json::to_vec(&Before { sysctls, absent })?)?;
     }
+    std::fs::write(proc_sys(IPV6_OFF_FOR_NEW), "1")
+        .map_err(|e| anyhow::anyhow!("turning IPv6 off for new interfaces: {e}"))?;
     for hierarchy in cgroup_hierarchies() {
         let dir = hierarchy.join(node.cgroup_root().trim_start_matches('/'));
         std::fs::create_dir_all(&dir)?;
