@@ -14,7 +14,11 @@ async fn main() -> anyhow::Result<()> {
     let proxy = Arc::new(Proxy::from_config(&config)?);
     tokio::spawn(server_common::oidc::keep_loaded(proxy.verifier.clone()));
 
-    let tls = server_common::tls::server_config(&config.tls_cert, &config.tls_key)?;
+    let tls = server_common::tls::server_config(
+        &config.tls_cert,
+        &config.tls_key,
+        server_common::tls::Protocols::Http1,
+    )?;
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;

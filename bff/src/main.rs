@@ -19,7 +19,11 @@ async fn main() -> anyhow::Result<()> {
 
     tokio::spawn(oidc::keep_loaded(state.oidc.clone()));
 
-    let tls = server_common::tls::server_config(&config.tls_cert, &config.tls_key)?;
+    let tls = server_common::tls::server_config(
+        &config.tls_cert,
+        &config.tls_key,
+        server_common::tls::Protocols::Http2AndHttp1,
+    )?;
     let https = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;

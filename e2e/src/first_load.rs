@@ -31,6 +31,9 @@ pub struct Fetched {
     /// The body once decoded.
     #[serde(rename = "decodedBodySize")]
     pub decoded: u64,
+    /// ALPN's name of the protocol it came over ("h2", "http/1.1"), empty when from the cache.
+    #[serde(rename = "nextHopProtocol")]
+    pub protocol: String,
 }
 
 pub struct Visits {
@@ -52,6 +55,7 @@ return performance.getEntriesByType('resource')
     transferSize: e.transferSize,
     encodedBodySize: e.encodedBodySize,
     decodedBodySize: e.decodedBodySize,
+    nextHopProtocol: e.nextHopProtocol,
   }));
 "#;
 

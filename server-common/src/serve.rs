@@ -32,8 +32,11 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::{net::TcpListener, sync::Semaphore};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use tokio::{
+    net::TcpListener,
+    sync::{Notify, Semaphore},
+};
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
@@ -49,6 +52,8 @@ pub use self::{
 /// How long a client may take to send its request head, and to finish the TLS handshake.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often an idle HTTP/2 connection is pinged.
+const HTTP2_KEEP_ALIVE: Duration = Duration::from_secs(30);
 
 pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
 pub const DEFAULT_REQUEST_BODY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -146,12 +151,15 @@ pub async fn serve(
                 Some(acceptor) => {
                     match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
                     {
-                        Ok(Ok(tls_stream)) => connection.serve(TokioIo::new(tls_stream)).await,
+                        Ok(Ok(tls_stream)) => {
+                            let http2 = tls_stream.get_ref().1.alpn_protocol() == Some(b"h2");
+                            connection.serve(TokioIo::new(tls_stream), http2).await
+                        }
                         Ok(Err(err)) => tracing::debug!(%peer, %err, "TLS handshake failed"),
                         Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
                     }
                 }
-                None => connection.serve(TokioIo::new(stream)).await,
+                None => connection.serve(TokioIo::new(stream), false).await,
             }
         });
     }
@@ -167,7 +175,8 @@ struct Connection {
 }
 
 impl Connection {
-    async fn serve<I>(self, io: I)
+    /// Serves HTTP/2 when the client chose it in ALPN, else HTTP/1.1 (with upgrades).
+    async fn serve<I>(self, io: I, http2: bool)
     where
         I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
     {
@@ -177,23 +186,34 @@ impl Connection {
             lifecycle,
         } = self;
         let closing = lifecycle.clone();
-        let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
-            handle(app.clone(), settings.clone(), lifecycle.clone(), request)
-        });
-        let connection = hyper::server::conn::http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(HEADER_READ_TIMEOUT)
-            .serve_connection(io, service)
-            // Upgrades (exec, attach, port-forward) go through the same connection handling.
-            .with_upgrades();
-        tokio::pin!(connection);
-        let result = tokio::select! {
-            result = connection.as_mut() => result,
-            () = closing.closing() => {
-                // Closes the connection when idle, or once the response in flight is sent.
-                connection.as_mut().graceful_shutdown();
-                connection.await
-            }
+        let close = Arc::new(Notify::new());
+        let service = {
+            let close = close.clone();
+            hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+                handle(
+                    app.clone(),
+                    settings.clone(),
+                    lifecycle.clone(),
+                    close.clone(),
+                    request,
+                )
+            })
+        };
+        let result = if http2 {
+            let connection = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                .timer(TokioTimer::new())
+                // Finds peers that vanished without closing (a watch would hold them forever).
+                .keep_alive_interval(Some(HTTP2_KEEP_ALIVE))
+                .serve_connection(io, service);
+            until_closed(connection, &closing, &close).await
+        } else {
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
+                .serve_connection(io, service)
+                // Upgrades (exec, attach, port-forward) go through the same connection handling.
+                .with_upgrades();
+            until_closed(connection, &closing, &close).await
         };
         if let Err(err) = result {
             tracing::debug!(%err, "connection ended with an error");
@@ -201,10 +221,52 @@ impl Connection {
     }
 }
 
+/// Both protocols' connections: served until done, and shut down gracefully (HTTP/1.1: closed
+/// once idle or after the response in flight; HTTP/2: GOAWAY, the streams in flight finish) when
+/// the server closes or when a response asked for its connection to end (`close`).
+trait GracefulShutdown: Future<Output = hyper::Result<()>> {
+    fn graceful_shutdown(self: std::pin::Pin<&mut Self>);
+}
+
+impl<I, S> GracefulShutdown for hyper::server::conn::http1::UpgradeableConnection<I, S>
+where
+    Self: Future<Output = hyper::Result<()>>,
+{
+    fn graceful_shutdown(self: std::pin::Pin<&mut Self>) {
+        hyper::server::conn::http1::UpgradeableConnection::graceful_shutdown(self);
+    }
+}
+
+impl<I, S, E> GracefulShutdown for hyper::server::conn::http2::Connection<I, S, E>
+where
+    Self: Future<Output = hyper::Result<()>>,
+    S: hyper::service::HttpService<Incoming>,
+{
+    fn graceful_shutdown(self: std::pin::Pin<&mut Self>) {
+        hyper::server::conn::http2::Connection::graceful_shutdown(self);
+    }
+}
+
+async fn until_closed<C: GracefulShutdown>(
+    connection: C,
+    closing: &Lifecycle,
+    close: &Notify,
+) -> hyper::Result<()> {
+    tokio::pin!(connection);
+    tokio::select! {
+        result = connection.as_mut() => return result,
+        () = closing.closing() => {}
+        () = close.notified() => {}
+    }
+    connection.as_mut().graceful_shutdown();
+    connection.await
+}
+
 async fn handle(
     app: Router,
     settings: Arc<ServeSettings>,
     lifecycle: Lifecycle,
+    close: Arc<Notify>,
     request: hyper::Request<Incoming>,
 ) -> Result<Response, std::convert::Infallible> {
     let watch = is_watch(request.uri());
@@ -223,21 +285,21 @@ async fn handle(
             axum::Json(serde_json::json!({"status": "shutting down"})),
         )
             .into_response();
-        close_after(&mut response);
+        close_after(&mut response, &close);
         return Ok(response);
     }
     let mut response = app.oneshot(request).await?;
     if timed_out.load(Ordering::Relaxed) {
         tracing::info!("a request body did not arrive in time");
         response = (settings.body_timeout_response)();
-        close_after(&mut response);
+        close_after(&mut response, &close);
         return Ok(response);
     }
     if response.status() == StatusCode::SWITCHING_PROTOCOLS {
         return Ok(response);
     }
     if lifecycle.is_draining() {
-        close_after(&mut response);
+        close_after(&mut response, &close);
     }
     if watch && response.status().is_success() {
         let closing = lifecycle.clone();
@@ -253,10 +315,14 @@ async fn handle(
     Ok(response)
 }
 
-fn close_after(response: &mut Response) {
+/// Ends the connection after this response: `Connection: close` for HTTP/1.1 clients, and the
+/// connection's graceful shutdown (for HTTP/2 a GOAWAY: the client opens its next connection
+/// anew, elsewhere once this pod is out of the endpoints).
+fn close_after(response: &mut Response, close: &Notify) {
     response
         .headers_mut()
         .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    close.notify_one();
 }
 
 /// A Kubernetes watch: `watch=true` (or `1`) in the query, or the old `/watch/` path form.

@@ -3,9 +3,24 @@ use std::{fs::File, io::BufReader, path::Path, sync::Arc};
 use anyhow::{Context, anyhow};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
+/// What a server offers in ALPN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocols {
+    Http1,
+    /// HTTP/2 first. A browser holds at most six HTTP/1.1 connections to one origin, and the
+    /// console keeps a watch open per thing it shows: over HTTP/1.1 a page with six watches left
+    /// every other request (a download, logging out) queued until a watch ended, minutes later.
+    /// WebSockets (the terminal) still come over HTTP/1.1 connections of their own.
+    Http2AndHttp1,
+}
+
 /// A rustls server configuration from PEM files, using the ring provider (the one crypto provider
-/// of this workspace) and offering HTTP/1.1 only.
-pub fn server_config(cert: &Path, key: &Path) -> anyhow::Result<Arc<rustls::ServerConfig>> {
+/// of this workspace) and offering `protocols`.
+pub fn server_config(
+    cert: &Path,
+    key: &Path,
+    protocols: Protocols,
+) -> anyhow::Result<Arc<rustls::ServerConfig>> {
     let certs = load_certs(cert)?;
     let key = load_key(key)?;
     let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
@@ -16,7 +31,10 @@ pub fn server_config(cert: &Path, key: &Path) -> anyhow::Result<Arc<rustls::Serv
     .with_no_client_auth()
     .with_single_cert(certs, key)
     .context("TLS certificate and key do not match")?;
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.alpn_protocols = match protocols {
+        Protocols::Http1 => vec![b"http/1.1".to_vec()],
+        Protocols::Http2AndHttp1 => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
+    };
     Ok(Arc::new(config))
 }
 
