@@ -18,17 +18,14 @@ mod streams;
 mod viewer;
 mod window;
 
-use std::sync::Arc;
-
 use leptos::prelude::*;
 use leptos_router::components::A;
-use serde_json::Value;
 
 use crate::{
     kinds,
     kube::{
         ResourceType,
-        reflector::{self, Item, Mode, Phase, ReflectorState, Source},
+        reflector::{self, Mode, Phase, ReflectorState, Source},
         resource_type::encode,
     },
     page::Page,

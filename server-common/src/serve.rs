@@ -205,7 +205,7 @@ impl Connection {
                 // Finds peers that vanished without closing (a watch would hold them forever).
                 .keep_alive_interval(Some(HTTP2_KEEP_ALIVE))
                 .serve_connection(io, service);
-            until_closed(connection, &closing, &close).await
+            until_closed(connection, &closing, &close, |c| c.graceful_shutdown()).await
         } else {
             let connection = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
@@ -213,7 +213,7 @@ impl Connection {
                 .serve_connection(io, service)
                 // Upgrades (exec, attach, port-forward) go through the same connection handling.
                 .with_upgrades();
-            until_closed(connection, &closing, &close).await
+            until_closed(connection, &closing, &close, |c| c.graceful_shutdown()).await
         };
         if let Err(err) = result {
             tracing::debug!(%err, "connection ended with an error");
@@ -221,44 +221,25 @@ impl Connection {
     }
 }
 
-/// Both protocols' connections: served until done, and shut down gracefully (HTTP/1.1: closed
-/// once idle or after the response in flight; HTTP/2: GOAWAY, the streams in flight finish) when
-/// the server closes or when a response asked for its connection to end (`close`).
-trait GracefulShutdown: Future<Output = hyper::Result<()>> {
-    fn graceful_shutdown(self: std::pin::Pin<&mut Self>);
-}
-
-impl<I, S> GracefulShutdown for hyper::server::conn::http1::UpgradeableConnection<I, S>
-where
-    Self: Future<Output = hyper::Result<()>>,
-{
-    fn graceful_shutdown(self: std::pin::Pin<&mut Self>) {
-        hyper::server::conn::http1::UpgradeableConnection::graceful_shutdown(self);
-    }
-}
-
-impl<I, S, E> GracefulShutdown for hyper::server::conn::http2::Connection<I, S, E>
-where
-    Self: Future<Output = hyper::Result<()>>,
-    S: hyper::service::HttpService<Incoming>,
-{
-    fn graceful_shutdown(self: std::pin::Pin<&mut Self>) {
-        hyper::server::conn::http2::Connection::graceful_shutdown(self);
-    }
-}
-
-async fn until_closed<C: GracefulShutdown>(
+/// Serves `connection` until done, and shuts it down gracefully (HTTP/1.1: closed once idle or
+/// after the response in flight; HTTP/2: GOAWAY, the streams in flight finish) when the server
+/// closes or when a response asked for its connection to end (`close`).
+async fn until_closed<C>(
     connection: C,
     closing: &Lifecycle,
     close: &Notify,
-) -> hyper::Result<()> {
+    graceful_shutdown: impl FnOnce(std::pin::Pin<&mut C>),
+) -> hyper::Result<()>
+where
+    C: Future<Output = hyper::Result<()>>,
+{
     tokio::pin!(connection);
     tokio::select! {
         result = connection.as_mut() => return result,
         () = closing.closing() => {}
         () = close.notified() => {}
     }
-    connection.as_mut().graceful_shutdown();
+    graceful_shutdown(connection.as_mut());
     connection.await
 }
 

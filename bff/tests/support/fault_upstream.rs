@@ -59,7 +59,9 @@ impl FaultInjectionUpstream {
         let (cert, key) = (dir.join("upstream.crt"), dir.join("upstream.key"));
         std::fs::write(&cert, certified.cert.pem()).expect("cert file");
         std::fs::write(&key, certified.signing_key.serialize_pem()).expect("key file");
-        let tls = server_common::tls::server_config(&cert, &key, server_common::tls::Protocols::Http1).expect("tls");
+        let tls =
+            server_common::tls::server_config(&cert, &key, server_common::tls::Protocols::Http1)
+                .expect("tls");
 
         let arrived = Arc::new(AtomicUsize::new(0));
         let seen = Arc::new(Mutex::new(Vec::new()));

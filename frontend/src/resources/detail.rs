@@ -12,8 +12,6 @@ mod spec;
 mod status;
 mod yaml;
 
-use std::sync::Arc;
-
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use serde_json::Value;
@@ -21,8 +19,7 @@ use serde_json::Value;
 use crate::{
     kube::{
         ResourceType,
-        reflector::{self, Item, Mode, Phase, Source},
-        resource_type::encode,
+        reflector::{self, Phase},
     },
     page::Page,
     permissions::{WhyHidden, permissions_for},
