@@ -298,13 +298,25 @@ async fn each_user_sees_the_parts_they_may_list() -> anyhow::Result<()> {
     let browser = stack.browser(Role::Admin, "/").await?;
     let nodes: Value = serde_json::from_str(&stack.kubectl_ok(&["get", "nodes", "-o", "json"])?)?;
     let total = nodes["items"].as_array().map_or(0, Vec::len);
-    let label = browser
-        .wait_for("[data-testid=nodes-donut]")
-        .await?
-        .attr("aria-label")
-        .await?
-        .unwrap_or_default();
-    assert!(label.ends_with(&format!("; {total} in all")), "{label}");
+    // The donut is drawn while the nodes are still loading ("Loading…" beside it): poll.
+    let expected = format!("; {total} in all");
+    let label = || async {
+        Ok::<_, anyhow::Error>(
+            browser
+                .wait_for("[data-testid=nodes-donut]")
+                .await?
+                .attr("aria-label")
+                .await?
+                .unwrap_or_default(),
+        )
+    };
+    let counted = devstack::poll::until("the nodes as kubectl counts them", LIVE, || async {
+        Ok(label().await?.ends_with(&expected))
+    })
+    .await;
+    if counted.is_err() {
+        anyhow::bail!("the nodes donut says {:?}, not …{expected}", label().await?);
+    }
     for node in nodes["items"].as_array().into_iter().flatten() {
         let name = node["metadata"]["name"].as_str().unwrap_or_default();
         let ready = node["status"]["conditions"]

@@ -277,7 +277,7 @@ async fn a_paste_reaches_the_shell_and_the_shell_follows_the_terminals_size() ->
         .execute(
             "const area = document.querySelector('[data-testid=terminal] textarea.xterm-helper-textarea');
              const data = new DataTransfer();
-             data.setData('text/plain', 'echo pasted-$((6*7))\n');
+             data.setData('text/plain', 'echo pasted-$((6*7))\\n');
              area.dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true, cancelable: true}));",
             vec![],
         )
