@@ -31,6 +31,7 @@ use crate::{
         reflector::{self, Item, Mode, Phase, ReflectorState, Source},
         resource_type::encode,
     },
+    lazy_route::lazy_route,
     page::Page,
     resources::{RouteTarget, detail::field_selector, kind_page},
 };
@@ -38,6 +39,8 @@ use containers::{Container, ContainerKind, containers_of, default_container};
 use feed::Feed;
 use streams::{StreamKey, Streams};
 use viewer::LogViewer;
+
+lazy_route!(LogsRoute, logs_page, LogsPage);
 
 #[component]
 pub fn LogsPage() -> impl IntoView {

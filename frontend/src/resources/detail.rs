@@ -24,6 +24,7 @@ use crate::{
         reflector::{self, Item, Mode, Phase, Source},
         resource_type::encode,
     },
+    lazy_route::lazy_route,
     page::Page,
     permissions::{WhyHidden, permissions_for},
     resources::{
@@ -38,6 +39,8 @@ use events::Events;
 use related::{Related, related_of};
 use sections::ObjectSections;
 use yaml::editable_yaml;
+
+lazy_route!(DetailRoute, detail_page, DetailPage);
 
 #[component]
 pub fn DetailPage() -> impl IntoView {
