@@ -23,11 +23,7 @@ macro_rules! lazy_route {
             }
         }
 
-        #[::leptos::wasm_split::wasm_split(
-                    $chunk,
-                    fallible,
-                    wasm_split_path = ::leptos::wasm_split
-                )]
+        #[leptos::wasm_split::wasm_split($chunk, fallible, wasm_split_path = leptos::wasm_split)]
         fn $chunk()
         -> ::std::result::Result<::leptos::prelude::AnyView, ::leptos::wasm_split::SplitLoaderError>
         {

@@ -18,6 +18,7 @@ use std::{
     fs,
     path::{Path, PathBuf},
     process::Command,
+    time::Instant,
 };
 
 use anyhow::{Context, anyhow, bail};
@@ -67,9 +68,8 @@ pub fn split_wasm(root: &Path) -> anyhow::Result<()> {
         fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
     }
     eprintln!(
-        "split the app into {} wasm modules: {}",
-        built.keys().filter(|name| name.ends_with(".wasm")).count(),
-        built.keys().cloned().collect::<Vec<_>>().join(", ")
+        "split the app: frontend-{hash}.js and _bg.wasm, the loader and {} chunks",
+        built.len() - 3
     );
     Ok(())
 }
@@ -105,8 +105,10 @@ fn split(linked: &Path, work: &Path) -> anyhow::Result<()> {
     options.main_out_path = &main_module;
     options.link_name = &loader;
     options.main_module = &glue;
+    let started = Instant::now();
     wasm_split_cli_support::transform(options)
         .map_err(|error| anyhow!("splitting {}: {error:?}", linked.display()))?;
+    eprintln!("split in {:.1?}", started.elapsed());
 
     let wasm_bindgen = Command::new("wasm-bindgen")
         .arg("--version")
@@ -133,6 +135,7 @@ fn split(linked: &Path, work: &Path) -> anyhow::Result<()> {
         .arg(&main_module))?;
     fs::remove_file(&main_module)?;
 
+    let started = Instant::now();
     for name in read_flat(work)?
         .keys()
         .filter(|name| name.ends_with(".wasm"))
@@ -148,6 +151,7 @@ fn split(linked: &Path, work: &Path) -> anyhow::Result<()> {
             .arg("-o")
             .arg(&path))?;
     }
+    eprintln!("wasm-opt in {:.1?}", started.elapsed());
     Ok(())
 }
 
