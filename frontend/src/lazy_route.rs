@@ -4,6 +4,10 @@
 //! network, or a console updated since the tab opened, whose old chunks are gone) the page says
 //! so and offers a reload, instead of the app stopping (which a failed load otherwise does).
 //! Opening the page again tries the fetch again.
+//!
+//! A chunk is fetched while the page being left still holds its watches open: it gets through
+//! because the BFF serves HTTP/2 (over HTTP/1.1 a page's six watches take every connection the
+//! browser allows the origin, and the fetch, and so the navigation, would wait for ever).
 
 use leptos::{prelude::*, wasm_split::SplitLoaderError};
 
