@@ -8,14 +8,10 @@ use serde::Deserialize;
 
 use crate::browser::Browser;
 
-/// The budget of a first visit: wasm, JS and CSS together, as transferred (headers included).
-/// Issue 12 asks for it and it is NOT met yet: with the Logs view, the terminal and the overview
-/// the app transfers about 355 KB (brotli). The bench reports the distance to it.
+/// The budget of a first visit: wasm, JS and CSS together, as transferred (headers included),
+/// as issue 12 asks. Met by loading the overview's code only: the other pages are wasm chunks
+/// fetched when first opened (xtask/src/split.rs); about 243 KB (brotli) at the split.
 pub const FIRST_VISIT_BUDGET: u64 = 250_000;
-/// What the test holds a first visit to until the budget is met: the measured size of the app
-/// with the Logs view, the terminal and the overview (about 355 KB), plus 4 %, so that the first
-/// load cannot grow unnoticed while it is being shrunk towards `FIRST_VISIT_BUDGET`.
-pub const FIRST_VISIT_CEILING: u64 = 370_000;
 
 /// One of the app's files (wasm, JS or CSS) as one load fetched it.
 #[derive(Debug, Clone, Deserialize)]

@@ -216,6 +216,8 @@ pub struct OwnStack {
     pub signing_key_rotation: Option<String>,
     /// A real node (kubelet, containerd; needs root): pods run.
     pub node: bool,
+    /// The app the BFF serves, if not the repository's `dist/`.
+    pub dist_dir: Option<PathBuf>,
 }
 
 impl OwnStack {
@@ -224,6 +226,7 @@ impl OwnStack {
             id_token_lifetime: id_token_lifetime.to_string(),
             signing_key_rotation: None,
             node: false,
+            dist_dir: None,
         }
     }
 
@@ -248,7 +251,7 @@ async fn start_own(own: OwnStack) -> anyhow::Result<Stack> {
     let binaries = Binaries {
         bff: bin_dir.join("bff"),
         apiserver_proxy: bin_dir.join("apiserver-proxy"),
-        dist_dir: root.join("dist"),
+        dist_dir: own.dist_dir.clone().unwrap_or_else(|| root.join("dist")),
     };
     if !binaries.bff.is_file() || !binaries.dist_dir.join("index.html").is_file() {
         anyhow::bail!(

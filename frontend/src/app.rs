@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_router::{
+    Lazy,
     components::{A, Outlet, ParentRoute, Route, Router, Routes},
     path,
 };
@@ -14,16 +15,16 @@ use crate::{
         sidebar::Sidebar,
         theme::ThemeToggle,
     },
-    logs::LogsPage,
+    logs::LogsRoute,
     overview::OverviewPage,
     page::{Page, patterns},
     pages::{
         auth_complete_page::AuthCompletePage, auth_error_page::AuthErrorPage,
         logged_out_page::LoggedOutPage, not_found_page::NotFoundPage,
     },
-    resources::{detail::DetailPage, list_page::ListPage},
+    resources::{detail::DetailRoute, list_page::ListRoute},
     session::{self, SessionState, expect_session, provide_session_context},
-    terminal::TerminalPage,
+    terminal::TerminalRoute,
 };
 
 #[component]
@@ -59,14 +60,14 @@ pub fn App() -> impl IntoView {
                         <Route path=patterns::logged_out() view=LoggedOutPage />
                         <ParentRoute path=path!("") view=Protected>
                             <Route path=path!("/") view=OverviewPage />
-                            <Route path=patterns::list_in_namespace() view=ListPage />
-                            <Route path=patterns::detail_in_namespace() view=DetailPage />
-                            <Route path=patterns::logs_in_namespace() view=LogsPage />
-                            <Route path=patterns::list_in_all_namespaces() view=ListPage />
-                            <Route path=patterns::list_in_cluster() view=ListPage />
-                            <Route path=patterns::detail_in_cluster() view=DetailPage />
-                            <Route path=patterns::terminal() view=TerminalPage />
-                            <Route path=patterns::terminal_in_container() view=TerminalPage />
+                            <Route path=patterns::list_in_namespace() view={Lazy::<ListRoute>::new()} />
+                            <Route path=patterns::detail_in_namespace() view={Lazy::<DetailRoute>::new()} />
+                            <Route path=patterns::logs_in_namespace() view={Lazy::<LogsRoute>::new()} />
+                            <Route path=patterns::list_in_all_namespaces() view={Lazy::<ListRoute>::new()} />
+                            <Route path=patterns::list_in_cluster() view={Lazy::<ListRoute>::new()} />
+                            <Route path=patterns::detail_in_cluster() view={Lazy::<DetailRoute>::new()} />
+                            <Route path=patterns::terminal() view={Lazy::<TerminalRoute>::new()} />
+                            <Route path=patterns::terminal_in_container() view={Lazy::<TerminalRoute>::new()} />
                         </ParentRoute>
                     </Routes>
                 </main>

@@ -28,6 +28,7 @@ use crate::{
         reflector::{self, Mode, Phase, ReflectorState, Source},
         resource_type::encode,
     },
+    lazy_route::lazy_route,
     page::Page,
     resources::{RouteTarget, kind_page},
 };
@@ -35,6 +36,8 @@ use containers::{Container, ContainerKind, containers_of, default_container};
 use feed::Feed;
 use streams::{StreamKey, Streams};
 use viewer::LogViewer;
+
+lazy_route!(LogsRoute, logs_page, LogsPage);
 
 #[component]
 pub fn LogsPage() -> impl IntoView {

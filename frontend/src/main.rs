@@ -4,6 +4,7 @@ mod kinds;
 mod kube;
 mod kubeconfig;
 mod layout;
+mod lazy_route;
 mod logs;
 mod overview;
 mod page;

@@ -23,6 +23,7 @@ use crate::{
     api,
     kube::{ResourceType, client, resource_type::encode},
     kubeconfig,
+    lazy_route::lazy_route,
     page::{KindRoute, Page},
     permissions::{Permissions, permissions_for},
 };
@@ -52,6 +53,8 @@ pub fn terminal_link(
         view! { <A href=page.path() attr:class="button" attr:data-testid="open-terminal">"Terminal"</A> }
     })
 }
+
+lazy_route!(TerminalRoute, terminal_page, TerminalPage);
 
 #[component]
 pub fn TerminalPage() -> impl IntoView {

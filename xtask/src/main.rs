@@ -2,6 +2,7 @@
 
 mod precompress;
 mod prerequisites;
+mod split;
 mod tools;
 
 use std::{
@@ -26,6 +27,8 @@ enum Task {
     /// Benchmark the BFF's API proxy against the apiserver-proxy directly, and its memory; the
     /// console with 10,000 objects; the app's first and second visit.
     Bench,
+    /// trunk's post-build hook (Trunk.toml): splits the app's wasm at its lazy routes.
+    SplitWasm,
 }
 
 #[tokio::main]
@@ -37,6 +40,7 @@ async fn main() -> anyhow::Result<()> {
         Task::Test => test(&root).await,
         Task::Build => build(&root, Profile::Release).map(drop),
         Task::Bench => bench(&root).await,
+        Task::SplitWasm => split::split_wasm(&root),
     }
 }
 

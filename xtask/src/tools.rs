@@ -15,7 +15,7 @@ use devstack::cache::cache_dir;
 use crate::{run, step};
 
 const TRUNK_VERSION: &str = "0.21.14";
-const WASM_BINDGEN_VERSION: &str = "0.2.130";
+pub const WASM_BINDGEN_VERSION: &str = "0.2.130";
 const BINARYEN_VERSION: &str = "132.0.0";
 const XTERM_VERSION: &str = "6.0.0";
 const XTERM_FIT_VERSION: &str = "0.11.0";

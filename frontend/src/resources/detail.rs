@@ -21,6 +21,7 @@ use crate::{
         ResourceType,
         reflector::{self, Phase},
     },
+    lazy_route::lazy_route,
     page::Page,
     permissions::{WhyHidden, permissions_for},
     resources::{
@@ -35,6 +36,8 @@ use events::Events;
 use related::{Related, related_of};
 use sections::ObjectSections;
 use yaml::editable_yaml;
+
+lazy_route!(DetailRoute, detail_page, DetailPage);
 
 #[component]
 pub fn DetailPage() -> impl IntoView {

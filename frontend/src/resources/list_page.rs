@@ -11,6 +11,7 @@ use crate::{
         ResourceType,
         reflector::{self, Item, Mode, Phase, Source},
     },
+    lazy_route::lazy_route,
     permissions::{WhyHidden, permissions_for},
     resources::{
         RouteTarget,
@@ -21,6 +22,8 @@ use crate::{
     },
     scope::NamespaceScope,
 };
+
+lazy_route!(ListRoute, list_page, ListPage);
 
 #[component]
 pub fn ListPage() -> impl IntoView {
