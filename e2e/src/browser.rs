@@ -235,7 +235,30 @@ impl Browser {
     }
 
     pub async fn text_of(&self, css: &str) -> anyhow::Result<String> {
-        Ok(self.wait_for(css).await?.text().await?)
+        self.on_fresh(css, |element| async move { element.text().await })
+            .await
+    }
+
+    /// Finds the element that matches `css` and does `act` on it. A view may redraw the
+    /// element between the lookup and the act (a virtualized list, a live Logs view): the
+    /// reference is then stale, and the element is looked up again, within 30 s.
+    async fn on_fresh<T, F, Fut>(&self, css: &str, act: F) -> anyhow::Result<T>
+    where
+        F: Fn(Element) -> Fut,
+        Fut: std::future::Future<Output = Result<T, fantoccini::error::CmdError>>,
+    {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            match act(self.wait_for(css).await?).await {
+                Err(error)
+                    if error.is_stale_element_reference()
+                        && std::time::Instant::now() < deadline =>
+                {
+                    continue;
+                }
+                done => return done.with_context(|| format!("acting on {css}")),
+            }
+        }
     }
 
     /// Whether the text of the element that matches `css` (once it is there) contains `text`.
@@ -271,8 +294,8 @@ impl Browser {
 
     /// Clicks the element that matches `css`, once it is there.
     pub async fn click(&self, css: &str) -> anyhow::Result<()> {
-        self.wait_for(css).await?.click().await?;
-        Ok(())
+        self.on_fresh(css, |element| async move { element.click().await })
+            .await
     }
 
     /// Fails the test if the browser logged an error (level SEVERE) since the last look.

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use devstack::{Role, poll};
 use e2e::{TestStack, browser::Browser};
+use fantoccini::key::Key;
 
 const NS: &str = "team-a";
 
@@ -284,12 +285,23 @@ async fn logs_of_pods_and_workloads() -> anyhow::Result<()> {
         async move { Ok(tall.await?.as_bool() == Some(true)) }
     })
     .await?;
+    // A scroll the page makes itself is no user's intent: the view keeps following.
     browser
         .client
         .execute(
-            "document.querySelector('[data-testid=log-view]').scrollTop = 0;",
+            "const v = document.querySelector('[data-testid=log-view]'); v.scrollTop = 0; v.dispatchEvent(new Event('scroll'));",
             vec![],
         )
+        .await?;
+    browser
+        .wait_for("[data-testid=log-view][data-following=true]")
+        .await?;
+    assert!(!browser.exists("[data-testid=log-resume]").await?);
+    // The user's Home key is: it goes to the first line and pauses.
+    browser
+        .wait_for("[data-testid=log-view]")
+        .await?
+        .send_keys(&char::from(Key::Home).to_string())
         .await?;
     browser.wait_for("[data-testid=log-resume]").await?;
     let long = line_shown(&browser, "the 20,000-character line", |l| {

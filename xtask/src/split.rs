@@ -253,13 +253,13 @@ fn replace_trunks_app(
     fs::write(&index_path, index).with_context(|| format!("writing {}", index_path.display()))
 }
 
-/// The hash in trunk's name for the app's glue, `/frontend-<16 hex digits>.js`.
+/// The hash in trunk's name for the app's glue, `/frontend-<hex>.js`: a 64-bit hash written
+/// with `{:x}`, so without leading zeros (one build in sixteen has fewer than 16 digits).
 fn trunk_hash(index: &str) -> Option<&str> {
     index.match_indices("/frontend-").find_map(|(at, prefix)| {
         let rest = &index[at + prefix.len()..];
-        let hash = rest.get(..16)?;
-        (hash.bytes().all(|b| b.is_ascii_hexdigit()) && rest[16..].starts_with(".js"))
-            .then_some(hash)
+        let digits = rest.bytes().take_while(u8::is_ascii_hexdigit).count();
+        ((1..=16).contains(&digits) && rest[digits..].starts_with(".js")).then(|| &rest[..digits])
     })
 }
 
@@ -344,9 +344,17 @@ mod tests {
     fn finds_trunks_hash_of_the_glue() {
         let index = r#"<script type="module">import init from '/frontend-729f650472835a85.js';</script><link href="/main-82d9792f7aba1dcc.css">"#;
         assert_eq!(trunk_hash(index), Some("729f650472835a85"));
+        // Leading zeros are left out.
         assert_eq!(
-            trunk_hash("<link href=\"/frontend-729f65047283.js\">"),
-            None
+            trunk_hash("<link href=\"/frontend-29f650472835a85.js\">"),
+            Some("29f650472835a85")
         );
+        for not_glue in [
+            "<link href=\"/frontend-.js\">",
+            "<link href=\"/frontend-729f650472835a85_bg.wasm\">",
+            "<link href=\"/frontend-729f650472835a85a.js\">",
+        ] {
+            assert_eq!(trunk_hash(not_glue), None, "{not_glue}");
+        }
     }
 }

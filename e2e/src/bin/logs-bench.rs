@@ -172,6 +172,11 @@ async fn measure(stack: &StackDescription, name: &str, seconds: u64) -> anyhow::
         .attr("data-following")
         .await?;
     browser.close().await?;
+    // Nobody scrolled: the view must still be following after the whole run.
+    anyhow::ensure!(
+        following.as_deref() == Some("true"),
+        "the Logs view stopped following while nobody scrolled (data-following={following:?})"
+    );
 
     let mib = |b: u64| (b as f64 / (1024.0 * 1024.0) * 10.0).round() / 10.0;
     let half = memory.len() / 2;

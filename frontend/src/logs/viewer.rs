@@ -149,20 +149,22 @@ pub fn LogViewer(
         };
         let top = el.scroll_top();
         let at_end = top + el.client_height() + ROW as i32 >= el.scroll_height();
-        let up = top < last_top.get_value();
+        let down = top > last_top.get_value();
         last_top.set_value(top);
-        if up && !at_end && !feed.paused.get_untracked() {
-            feed.paused.set(true);
-        } else if at_end && !up && feed.paused.get_untracked() {
+        // Only the user's input pauses (below). A scroll position is no sign of intent: the
+        // browser moves it when the lines shrink under it (older ones dropped, a wrap, a
+        // filter), and pausing on that stopped following under a fast log. Reaching the end
+        // by moving down is, since the lines do not change while paused.
+        if down && at_end && feed.paused.get_untracked() {
             feed.resume();
         }
         scroll_top.set(top.max(0) as usize);
         measure();
     };
 
-    // A frame that scrolls to the end can come between the user's scroll and its event: the
-    // user's intent is read from the input itself (wheel up, keys up, a press in the view, such
-    // as on its scroll bar or to select text).
+    // The user's intent is read from the input itself (wheel up, keys up, a press in the view,
+    // such as on its scroll bar or to select text, a touch), never from where the view is: a
+    // frame that scrolls to the end can come between the user's scroll and its event.
     let pause = move || {
         if !feed.paused.get_untracked() {
             feed.paused.set(true);
@@ -255,7 +257,7 @@ pub fn LogViewer(
         {dropped}
         <div class="log-view" class:wrap=move || wrap.get() node_ref=scroller tabindex="0" role="region"
             aria-label="Log lines" data-testid="log-view" on:scroll=on_scroll
-            on:wheel=on_wheel on:keydown=on_key on:mousedown=move |_| pause()
+            on:wheel=on_wheel on:keydown=on_key on:mousedown=move |_| pause() on:touchstart=move |_| pause()
             data-received=move || feed.received.get().to_string()
             data-shown=move || win.with(|w| w.total).to_string()
             data-dropped=move || feed.dropped.get().to_string()

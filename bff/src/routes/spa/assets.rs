@@ -52,17 +52,19 @@ pub async fn asset_headers(request: Request, next: Next) -> Response {
     response
 }
 
-/// Whether the file name carries trunk's content hash: `<name>-<16 lowercase hex digits>` then
-/// `.` or `_` (`frontend-dd8a58033a445cd5_bg.wasm`, `main-b41a2d8ad0287055.css`).
+/// Whether the file name carries trunk's content hash: `<name>-<hex digits>` then `.` or `_`
+/// (`frontend-dd8a58033a445cd5_bg.wasm`, `main-b41a2d8ad0287055.css`). trunk writes its 64-bit
+/// hash without leading zeros, so a name may have fewer than 16 digits; 12 or more are taken as a
+/// hash (fewer happen once in 65,536 builds, and are then only revalidated).
 pub fn is_content_hashed(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or_default();
     name.match_indices('-').any(|(at, _)| {
         let after = &name.as_bytes()[at + 1..];
-        after.len() > 16
-            && after[..16]
-                .iter()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
-            && matches!(after[16], b'.' | b'_')
+        let digits = after
+            .iter()
+            .take_while(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+            .count();
+        (12..=16).contains(&digits) && matches!(after.get(digits), Some(b'.' | b'_'))
     })
 }
 
@@ -77,13 +79,15 @@ mod tests {
             "/frontend-dd8a58033a445cd5.js",
             "/main-b41a2d8ad0287055.css",
             "/some-name-0123456789abcdef.js",
+            "/main-b41a2d8ad028705.css",
         ] {
             assert!(is_content_hashed(hashed), "{hashed}");
         }
         for unhashed in [
             "/index.html",
             "/xterm/xterm.js",
-            "/frontend-dd8a58033a445cd.js",
+            "/frontend-dd8a58033a4.js",
+            "/frontend-dd8a58033a445cd51.js",
             "/frontend-DD8A58033A445CD5.js",
             "/frontend-dd8a58033a445cd5",
             "/frontend-dd8a58033a445cd5x.js",
