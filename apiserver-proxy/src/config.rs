@@ -45,12 +45,19 @@ pub struct Config {
     #[arg(long, env = "PROXY_UPSTREAM_CA_FILE")]
     pub upstream_ca_file: PathBuf,
     /// The proxy's own client certificate at the kube-apiserver; its identity needs only
-    /// `impersonate` on users and groups.
+    /// `impersonate` on users and groups. Give this and `--upstream-client-key`, or
+    /// `--upstream-token-file`.
     #[arg(long, env = "PROXY_UPSTREAM_CLIENT_CERT")]
-    pub upstream_client_cert: PathBuf,
+    pub upstream_client_cert: Option<PathBuf>,
     /// The key of `--upstream-client-cert`.
     #[arg(long, env = "PROXY_UPSTREAM_CLIENT_KEY")]
-    pub upstream_client_key: PathBuf,
+    pub upstream_client_key: Option<PathBuf>,
+    /// A file holding the proxy's own bearer token at the kube-apiserver instead of a client
+    /// certificate: in a cluster, the ServiceAccount's projected token
+    /// (/var/run/secrets/kubernetes.io/serviceaccount/token), which the kubelet rotates; it is
+    /// read again every minute.
+    #[arg(long, env = "PROXY_UPSTREAM_TOKEN_FILE")]
+    pub upstream_token_file: Option<PathBuf>,
     /// The OIDC issuer whose ID tokens are accepted.
     #[arg(long, env = "PROXY_OIDC_ISSUER")]
     pub oidc_issuer: String,
@@ -79,4 +86,82 @@ pub struct Config {
     /// Prefix put before every group (as --oidc-groups-prefix).
     #[arg(long, env = "PROXY_OIDC_GROUPS_PREFIX", default_value = "")]
     pub oidc_groups_prefix: String,
+}
+
+/// How the proxy proves its own identity to the kube-apiserver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpstreamCredential {
+    ClientCertificate { cert: PathBuf, key: PathBuf },
+    TokenFile(PathBuf),
+}
+
+impl Config {
+    /// Exactly one credential: a certificate with its key, or a token file. Anything else is a
+    /// start-up error, never a proxy that forwards without an identity of its own.
+    pub fn upstream_credential(&self) -> anyhow::Result<UpstreamCredential> {
+        match (
+            &self.upstream_client_cert,
+            &self.upstream_client_key,
+            &self.upstream_token_file,
+        ) {
+            (Some(cert), Some(key), None) => Ok(UpstreamCredential::ClientCertificate {
+                cert: cert.clone(),
+                key: key.clone(),
+            }),
+            (None, None, Some(file)) => Ok(UpstreamCredential::TokenFile(file.clone())),
+            (None, None, None) => anyhow::bail!(
+                "the proxy needs a credential at the kube-apiserver: --upstream-client-cert with \
+                 --upstream-client-key, or --upstream-token-file"
+            ),
+            (_, _, Some(_)) => {
+                anyhow::bail!("give --upstream-token-file or a client certificate, not both")
+            }
+            _ => anyhow::bail!("--upstream-client-cert and --upstream-client-key go together"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::{Config, UpstreamCredential};
+
+    fn credential(extra: &[&str]) -> anyhow::Result<UpstreamCredential> {
+        let mut args = vec![
+            "apiserver-proxy",
+            "--tls-cert=c",
+            "--tls-key=k",
+            "--upstream=https://127.0.0.1:6443",
+            "--upstream-ca-file=ca",
+            "--oidc-issuer=https://127.0.0.1:5556/dex",
+        ];
+        args.extend(extra);
+        Config::try_parse_from(args)?.upstream_credential()
+    }
+
+    #[test]
+    fn exactly_one_upstream_credential() {
+        assert_eq!(
+            credential(&["--upstream-token-file=t"]).expect("token"),
+            UpstreamCredential::TokenFile("t".into())
+        );
+        assert!(matches!(
+            credential(&["--upstream-client-cert=c", "--upstream-client-key=k"]),
+            Ok(UpstreamCredential::ClientCertificate { .. })
+        ));
+        for refused in [
+            &[][..],
+            &["--upstream-client-cert=c"],
+            &["--upstream-client-key=k"],
+            &[
+                "--upstream-client-cert=c",
+                "--upstream-client-key=k",
+                "--upstream-token-file=t",
+            ],
+            &["--upstream-client-cert=c", "--upstream-token-file=t"],
+        ] {
+            assert!(credential(refused).is_err(), "{refused:?}");
+        }
+    }
 }

@@ -7,6 +7,7 @@
 pub mod config;
 pub mod headers;
 pub mod identity;
+pub mod upstream_token;
 
 use std::sync::Arc;
 
@@ -23,7 +24,11 @@ use serde_json::json;
 use server_common::oidc::{OidcVerifier, TokenError};
 
 pub use crate::identity::{ClaimMapping, Identity};
-use crate::{config::Config, identity::Refused};
+use crate::{
+    config::{Config, UpstreamCredential},
+    identity::Refused,
+    upstream_token::UpstreamToken,
+};
 
 pub type Upstream = server_common::https_client::HttpsClient;
 
@@ -31,6 +36,8 @@ pub struct Proxy {
     pub verifier: Arc<OidcVerifier>,
     upstream_base: String,
     client: Upstream,
+    /// The proxy's own bearer token, when it is not a client certificate in `client`.
+    token: Option<UpstreamToken>,
     claim_mapping: ClaimMapping,
 }
 
@@ -42,10 +49,11 @@ impl Proxy {
             config.oidc_client_ids.clone(),
             http,
         );
-        Ok(Proxy::new(
+        let credential = config.upstream_credential()?;
+        let proxy = Proxy::new(
             Arc::new(verifier),
             &config.upstream,
-            upstream_client(config)?,
+            upstream_client(config, &credential)?,
             ClaimMapping::new(
                 &config.oidc_username_claim,
                 &config.oidc_username_prefix,
@@ -53,7 +61,11 @@ impl Proxy {
                 &config.oidc_groups_prefix,
                 &config.oidc_issuer,
             )?,
-        ))
+        );
+        Ok(match credential {
+            UpstreamCredential::TokenFile(file) => proxy.with_token(UpstreamToken::new(file)),
+            UpstreamCredential::ClientCertificate { .. } => proxy,
+        })
     }
 
     /// A proxy from its parts; tests use it with a verifier and client of their own.
@@ -67,7 +79,16 @@ impl Proxy {
             verifier,
             upstream_base: upstream.trim_end_matches('/').to_string(),
             client,
+            token: None,
             claim_mapping,
+        }
+    }
+
+    /// Sends `token` as the proxy's own identity (instead of a client certificate).
+    pub fn with_token(self, token: UpstreamToken) -> Self {
+        Proxy {
+            token: Some(token),
+            ..self
         }
     }
 
@@ -129,11 +150,14 @@ impl IntoResponse for Refusal {
     }
 }
 
-fn upstream_client(config: &Config) -> anyhow::Result<Upstream> {
-    let tls = server_common::tls::client_config(
-        &config.upstream_ca_file,
-        Some((&config.upstream_client_cert, &config.upstream_client_key)),
-    )?;
+fn upstream_client(config: &Config, credential: &UpstreamCredential) -> anyhow::Result<Upstream> {
+    let certificate = match credential {
+        UpstreamCredential::ClientCertificate { cert, key } => {
+            Some((cert.as_path(), key.as_path()))
+        }
+        UpstreamCredential::TokenFile(_) => None,
+    };
+    let tls = server_common::tls::client_config(&config.upstream_ca_file, certificate)?;
     Ok(server_common::https_client::pooled(tls))
 }
 
@@ -189,6 +213,24 @@ async fn forward(State(proxy): State<Arc<Proxy>>, mut request: Request) -> Respo
     *upstream_request.method_mut() = parts.method;
     *upstream_request.uri_mut() = uri;
     *upstream_request.headers_mut() = headers::for_upstream(&parts.headers, upgrade, &identity);
+    if let Some(token) = &proxy.token {
+        match token.authorization().await {
+            Ok(value) => {
+                upstream_request
+                    .headers_mut()
+                    .insert(header::AUTHORIZATION, value);
+            }
+            Err(err) => {
+                server_common::metrics::global().upstream_error("no_credential");
+                tracing::error!(%err, "the proxy's own token cannot be read");
+                return status(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "ServiceUnavailable",
+                    "The apiserver-proxy cannot read its own credential.",
+                );
+            }
+        }
+    }
 
     let mut response = match proxy.client.request(upstream_request).await {
         Ok(response) => response,

@@ -4,9 +4,14 @@ use std::{net::SocketAddr, path::PathBuf};
 #[derive(Debug, Clone, clap::Parser)]
 #[command(name = "bff", about = "Backend-for-frontend of the Kubernetes console")]
 pub struct Config {
-    /// Address of the HTTPS listener.
+    /// Address of the HTTPS listener (plain HTTP with `--plain-http`).
     #[arg(long, env = "BFF_LISTEN", default_value = "127.0.0.1:8443")]
     pub listen: SocketAddr,
+    /// Serve plain HTTP on `--listen`, for a BFF behind something that ends TLS in front of it
+    /// (an Ingress): then no certificate is given, and `--public-url` must still be https, where
+    /// the browser meets the console (its cookies are `Secure`).
+    #[arg(long, env = "BFF_PLAIN_HTTP")]
+    pub plain_http: bool,
     /// Address of a plain-HTTP listener that only redirects to `--public-url`.
     #[arg(long, env = "BFF_HTTP_LISTEN")]
     pub http_listen: Option<SocketAddr>,
@@ -34,12 +39,12 @@ pub struct Config {
     /// The console's public base URL, such as https://127.0.0.1:8443 (no trailing slash).
     #[arg(long, env = "BFF_PUBLIC_URL")]
     pub public_url: String,
-    /// PEM certificate chain of the HTTPS listener.
+    /// PEM certificate chain of the HTTPS listener (required unless `--plain-http`).
     #[arg(long, env = "BFF_TLS_CERT")]
-    pub tls_cert: PathBuf,
-    /// PEM private key of the HTTPS listener.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of the HTTPS listener (required unless `--plain-http`).
     #[arg(long, env = "BFF_TLS_KEY")]
-    pub tls_key: PathBuf,
+    pub tls_key: Option<PathBuf>,
     /// Folder with the built app (trunk's dist).
     #[arg(long, env = "BFF_DIST_DIR", default_value = "dist")]
     pub dist_dir: PathBuf,
@@ -75,6 +80,46 @@ pub struct Config {
     pub namespaces: Vec<String>,
 }
 
+/// How the main listener is served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Listener {
+    Https {
+        cert: PathBuf,
+        key: PathBuf,
+    },
+    /// TLS ends in front of the BFF.
+    PlainHttp,
+}
+
+impl Config {
+    /// HTTPS with a certificate and key, or plain HTTP when asked for by name, behind an https
+    /// public URL; anything in between is a start-up error, never a silent plain listener.
+    pub fn listener(&self) -> anyhow::Result<Listener> {
+        match (self.plain_http, &self.tls_cert, &self.tls_key) {
+            (false, Some(cert), Some(key)) => Ok(Listener::Https {
+                cert: cert.clone(),
+                key: key.clone(),
+            }),
+            (false, _, _) => anyhow::bail!(
+                "--tls-cert and --tls-key are required (or --plain-http behind a TLS-ending proxy)"
+            ),
+            (true, None, None) => {
+                anyhow::ensure!(
+                    self.public_url.starts_with("https://"),
+                    "--plain-http needs an https --public-url: the browser must reach the console \
+                     over TLS (its cookies are Secure)"
+                );
+                anyhow::ensure!(
+                    self.http_listen.is_none(),
+                    "--http-listen redirects to HTTPS; with --plain-http that is the front's job"
+                );
+                Ok(Listener::PlainHttp)
+            }
+            (true, _, _) => anyhow::bail!("--plain-http takes no --tls-cert or --tls-key"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use clap::Parser;
@@ -106,5 +151,38 @@ mod tests {
         )
         .expect("parse");
         assert_eq!(config.namespaces, ["team-a", "team-b"]);
+    }
+
+    fn listener(args: &[&str]) -> anyhow::Result<super::Listener> {
+        let mut all = vec![
+            "bff",
+            "--oidc-issuer=https://dex.example",
+            "--apiserver-proxy-url=https://kube.example",
+            "--apiserver-proxy-ca-file=ca",
+        ];
+        all.extend(args);
+        Config::try_parse_from(all)?.listener()
+    }
+
+    #[test]
+    fn plain_http_only_when_asked_for_and_behind_https() {
+        let https = "--public-url=https://console.example";
+        assert!(matches!(
+            listener(&[https, "--tls-cert=c", "--tls-key=k"]),
+            Ok(super::Listener::Https { .. })
+        ));
+        assert_eq!(
+            listener(&[https, "--plain-http"]).expect("plain"),
+            super::Listener::PlainHttp
+        );
+        for refused in [
+            &[https][..],
+            &[https, "--tls-cert=c"],
+            &[https, "--plain-http", "--tls-cert=c", "--tls-key=k"],
+            &["--public-url=http://console.example", "--plain-http"],
+            &[https, "--plain-http", "--http-listen=127.0.0.1:8080"],
+        ] {
+            assert!(listener(refused).is_err(), "{refused:?}");
+        }
     }
 }

@@ -5,7 +5,11 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Response},
 };
-use bff::{AppState, config::Config, oidc, routes};
+use bff::{
+    AppState,
+    config::{Config, Listener},
+    oidc, routes,
+};
 use clap::Parser;
 use server_common::serve::{Lifecycle, ServeSettings};
 use shared::{ApiError, ErrorCode};
@@ -19,18 +23,22 @@ async fn main() -> anyhow::Result<()> {
 
     tokio::spawn(oidc::keep_loaded(state.oidc.clone()));
 
-    let tls = server_common::tls::server_config(
-        &config.tls_cert,
-        &config.tls_key,
-        server_common::tls::Protocols::Http2AndHttp1,
-    )?;
-    let https = TcpListener::bind(config.listen)
+    let tls = match config.listener()? {
+        Listener::Https { cert, key } => Some(server_common::tls::server_config(
+            &cert,
+            &key,
+            server_common::tls::Protocols::Http2AndHttp1,
+        )?),
+        Listener::PlainHttp => None,
+    };
+    let main = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
     let metrics = TcpListener::bind(config.metrics_listen)
         .await
         .with_context(|| format!("binding {}", config.metrics_listen))?;
-    tracing::info!(address = %config.listen, metrics = %config.metrics_listen, "serving HTTPS");
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!(address = %config.listen, metrics = %config.metrics_listen, scheme, "serving");
 
     // Every listener drains and closes together.
     let lifecycle = Lifecycle::new(
@@ -41,7 +49,7 @@ async fn main() -> anyhow::Result<()> {
     let settings = ServeSettings {
         max_connections: config.max_connections,
         request_body_timeout: Duration::from_secs(config.request_body_timeout_seconds),
-        record_requests_as: Some("https"),
+        record_requests_as: Some(scheme),
         body_timeout_response: body_too_slow,
     };
     let metrics_task = tokio::spawn(server_common::metrics::serve(metrics, lifecycle.clone()));
@@ -68,14 +76,7 @@ async fn main() -> anyhow::Result<()> {
         None => None,
     };
 
-    server_common::serve::serve(
-        https,
-        Some(tls),
-        bff::app(state),
-        Arc::new(settings),
-        lifecycle,
-    )
-    .await;
+    server_common::serve::serve(main, tls, bff::app(state), Arc::new(settings), lifecycle).await;
     if let Some(task) = redirect {
         task.abort();
     }

@@ -18,4 +18,4 @@ mod users;
 
 pub use components::dex;
 pub use description::{ClaimTestUser, DemoUser, Role, StackDescription};
-pub use stack::{Binaries, Ports, Stack, StackOptions};
+pub use stack::{Binaries, Ports, ProxyIdentity, Stack, StackOptions};

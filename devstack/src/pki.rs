@@ -150,7 +150,8 @@ pub fn service_account_keys(dir: &Path) -> anyhow::Result<ServiceAccountKeys> {
     Ok(keys)
 }
 
-fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+/// Writes a secret (a key, a token) readable by its owner only.
+pub fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let mut file = std::fs::OpenOptions::new()

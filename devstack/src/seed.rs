@@ -1,6 +1,9 @@
 //! What the stack puts into the fresh cluster, through the real `kubectl`.
 
-use std::{path::Path, process::Stdio};
+use std::{
+    path::{Path, PathBuf},
+    process::Stdio,
+};
 
 use anyhow::{Context, bail};
 use tokio::io::AsyncWriteExt;
@@ -89,4 +92,26 @@ pub async fn cluster(admin_kubeconfig: &Path) -> anyhow::Result<()> {
 /// The workloads that need the real node (a stack without one would only show them Pending).
 pub async fn workloads(admin_kubeconfig: &Path) -> anyhow::Result<()> {
     apply(admin_kubeconfig, WORKLOADS).await
+}
+
+/// A token of the apiserver-proxy's ServiceAccount (made by the seeded RBAC), written to
+/// `<run>/apiserver-proxy.token` (owner-only), where the proxy reads it as it would the projected
+/// token in a pod. It outlives any demo session; it is never printed or logged.
+pub async fn service_account_token(admin_kubeconfig: &Path, run: &Path) -> anyhow::Result<PathBuf> {
+    let token = kubectl(
+        admin_kubeconfig,
+        &[
+            "create",
+            "token",
+            crate::components::apiserver_proxy::SERVICE_ACCOUNT,
+            "-n",
+            "kube-system",
+            "--duration=168h",
+        ],
+        None,
+    )
+    .await?;
+    let file = run.join("apiserver-proxy.token");
+    crate::pki::write_private(&file, token.trim())?;
+    Ok(file)
 }

@@ -5,7 +5,7 @@ use std::{net::TcpListener, path::PathBuf, time::Duration};
 
 use anyhow::Context;
 
-pub use crate::components::SHUTDOWN_DRAIN_SECONDS;
+pub use crate::components::{SHUTDOWN_DRAIN_SECONDS, apiserver_proxy::ProxyIdentity};
 pub use crate::users::MANY_GROUPS;
 use crate::{
     StackDescription,
@@ -111,6 +111,8 @@ pub struct StackOptions {
     /// A real node (kubelet, containerd, kube-scheduler), so that pods run: for the demo, the
     /// shared e2e stack, the benchmarks and tests that need pods (`node.rs`: several may run).
     pub node: bool,
+    /// The apiserver-proxy's own identity at the kube-apiserver.
+    pub proxy_identity: ProxyIdentity,
 }
 
 /// A running stack. Dropping it stops every component, in the reverse order of their start.
@@ -212,7 +214,14 @@ impl Stack {
 
         // The console's servers verify tokens of Dex and forward to the kube-apiserver.
         stack.ready(dex).await?;
-        let apiserver_proxy = stack.launch(apiserver_proxy::component(&setup)?)?;
+        let proxy_token = match options.proxy_identity {
+            ProxyIdentity::ServiceAccountToken => {
+                Some(seed::service_account_token(&admin_kubeconfig, &setup.run).await?)
+            }
+            ProxyIdentity::ClientCertificate => None,
+        };
+        let apiserver_proxy =
+            stack.launch(apiserver_proxy::component(&setup, proxy_token.as_deref())?)?;
         let bff = stack.launch(bff::component(&setup, &client_secret)?)?;
         stack.ready(apiserver_proxy).await?;
         stack.ready(bff).await?;

@@ -17,7 +17,7 @@ use std::{
 
 use anyhow::Context;
 use base64::Engine;
-use devstack::{Binaries, Ports, Role, Stack, StackDescription, StackOptions};
+use devstack::{Binaries, Ports, ProxyIdentity, Role, Stack, StackDescription, StackOptions};
 
 pub enum TestStack {
     Shared(Box<StackDescription>),
@@ -273,6 +273,8 @@ async fn start_own(own: OwnStack) -> anyhow::Result<Stack> {
         signing_key_rotation: own.signing_key_rotation,
         server_log_filter: "trace".into(),
         node: own.node,
+        // The shared stack uses a ServiceAccount token: both identities are exercised.
+        proxy_identity: ProxyIdentity::ClientCertificate,
     })
     .await
 }

@@ -13,7 +13,7 @@ use std::{
 
 use anyhow::{Context, bail};
 use clap::Parser;
-use devstack::{Binaries, Ports, Stack, StackOptions};
+use devstack::{Binaries, Ports, ProxyIdentity, Stack, StackOptions};
 
 #[derive(Parser)]
 #[command(name = "cargo xtask")]
@@ -250,6 +250,8 @@ async fn start_stack(
         server_log_filter: server_log_filter.into(),
         // The demo, the shared e2e stack and the benchmarks have a real node.
         node: true,
+        // As the chart runs it in a cluster.
+        proxy_identity: ProxyIdentity::ServiceAccountToken,
     })
     .await?;
     let description_file = state_dir.join("stack.json");
