@@ -70,6 +70,11 @@ pub struct Config {
     /// The apiserver-proxy's public URL, which generated kubeconfigs point at.
     #[arg(long, env = "BFF_APISERVER_PROXY_URL")]
     pub apiserver_proxy_url: String,
+    /// Where the BFF itself reaches the apiserver-proxy, when not at `--apiserver-proxy-url`: in a
+    /// cluster, its Service (`https://<service>.<namespace>.svc`), which its certificate must
+    /// name too. Kubeconfigs keep the public URL.
+    #[arg(long, env = "BFF_APISERVER_PROXY_INTERNAL_URL")]
+    pub apiserver_proxy_internal_url: Option<String>,
     /// PEM of the CA that signed the apiserver-proxy's certificate, put into generated kubeconfigs.
     #[arg(long, env = "BFF_APISERVER_PROXY_CA_FILE")]
     pub apiserver_proxy_ca_file: PathBuf,

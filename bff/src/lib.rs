@@ -67,7 +67,10 @@ impl AppState {
             }),
             cookie_key: Arc::new(cookie_key),
             upstream: Arc::new(upstream::Upstream::with_ca_file(
-                &config.apiserver_proxy_url,
+                config
+                    .apiserver_proxy_internal_url
+                    .as_deref()
+                    .unwrap_or(&config.apiserver_proxy_url),
                 &config.apiserver_proxy_ca_file,
             )?),
             api_body_timeout: routes::kube_proxy::REQUEST_BODY_TIMEOUT,

@@ -11,7 +11,11 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use devstack::Role;
 use e2e::{TestStack, http_login};
-use fantoccini::key::Key;
+use fantoccini::{
+    Locator,
+    actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction},
+    key::Key,
+};
 use reqwest::{StatusCode, header};
 
 const SHELL: &str = "command=sh&command=-c&command=exec%20sh&stdin=true&stdout=true&tty=true";
@@ -293,6 +297,55 @@ async fn a_paste_reaches_the_shell_and_the_shell_follows_the_terminals_size() ->
         )
         .await?;
     wait_for_screen(&browser, "pasted-42").await?;
+
+    // Copy: a double click on the output selects the word, and Ctrl+Shift+C (Ctrl+C stays the
+    // shell's) writes it to the clipboard. The page's clipboard is watched, not read: reading
+    // needs a permission headless Chromium does not grant.
+    browser
+        .client
+        .execute(
+            "window.__copied = [];
+             navigator.clipboard.writeText = (text) => { window.__copied.push(text); return Promise.resolve(); };",
+            vec![],
+        )
+        .await?;
+    let row = browser
+        .wait_for_locator(Locator::XPath(
+            "//*[@data-testid='terminal']//div[contains(@class,'xterm-rows')]/div[normalize-space(.)='pasted-42']",
+        ))
+        .await?;
+    let (_, _, width, _) = row.rectangle().await?;
+    let at_the_word = PointerAction::MoveToElement {
+        element: row,
+        duration: None,
+        x: -width / 2.0 + 20.0,
+        y: 0.0,
+    };
+    let mut double_click = MouseActions::new("mouse".into()).then(at_the_word);
+    for _ in 0..2 {
+        double_click = double_click
+            .then(PointerAction::Down {
+                button: MOUSE_BUTTON_LEFT,
+            })
+            .then(PointerAction::Up {
+                button: MOUSE_BUTTON_LEFT,
+            });
+    }
+    browser.client.perform_actions(double_click).await?;
+    browser
+        .wait_for("[data-testid=terminal] textarea.xterm-helper-textarea")
+        .await?
+        .send_keys(&format!(
+            "{}{}C",
+            char::from(Key::Control),
+            char::from(Key::Shift)
+        ))
+        .await?;
+    let copied = browser
+        .client
+        .execute("return window.__copied;", vec![])
+        .await?;
+    assert_eq!(copied, serde_json::json!(["pasted-42"]));
 
     // The terminal fills its element; a smaller window makes a smaller terminal, and the shell
     // is told (the resize channel, through both proxies and the kubelet).

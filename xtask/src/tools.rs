@@ -156,17 +156,37 @@ fn vendor_xterm(root: &Path, tools: &Path) -> anyhow::Result<()> {
         let text = std::fs::read_to_string(&from)
             .with_context(|| format!("reading {}", from.display()))?;
         // The source maps are not vendored: a reference to one would be a 404 in devtools.
-        let text: String = text
+        let mut text: String = text
             .lines()
             .filter(|line| !line.starts_with("//# sourceMappingURL="))
             .map(|line| format!("{line}\n"))
             .collect();
+        if name == "xterm.js" {
+            text = styles_through_cssom(&text)?;
+        }
         let to = vendored.join(name);
         if std::fs::read_to_string(&to).ok().as_deref() != Some(text.as_str()) {
             std::fs::write(&to, text).with_context(|| format!("writing {}", to.display()))?;
         }
     }
     Ok(())
+}
+
+/// xterm.js's DOM renderer colours a selected cell, and a cell of 24-bit colour, by writing its
+/// `style` attribute, which the console's Content Security Policy (`style-src 'self'`) blocks: the
+/// selection would not show, nor would such colours. The one function that does it writes through
+/// the CSSOM instead, which the policy allows. Checked: the function must be there exactly once.
+fn styles_through_cssom(xterm: &str) -> anyhow::Result<String> {
+    const ATTRIBUTE: &str =
+        "_addStyle(e,t){e.setAttribute(\"style\",`${e.getAttribute(\"style\")||\"\"}${t};`)}";
+    const CSSOM: &str = "_addStyle(e,t){e.style.cssText+=`${t};`}";
+    if xterm.matches(ATTRIBUTE).count() != 1 {
+        bail!(
+            "xterm.js {XTERM_VERSION} has no single `_addStyle` that writes the style attribute: \
+             check how its DOM renderer styles cells before vendoring it"
+        );
+    }
+    Ok(xterm.replacen(ATTRIBUTE, CSSOM, 1))
 }
 
 fn ensure_wasm_target() -> anyhow::Result<()> {
@@ -194,4 +214,20 @@ fn check_lock_version(root: &Path) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::styles_through_cssom;
+
+    #[test]
+    fn xterms_style_attribute_writes_go_through_the_cssom() -> anyhow::Result<()> {
+        let renderer = r#"x._applyMinimumContrast(b)||this._addStyle(b,`color:#fff`)}_addStyle(e,t){e.setAttribute("style",`${e.getAttribute("style")||""}${t};`)}_isCellInSelection(e,t){}"#;
+        let patched = styles_through_cssom(renderer)?;
+        assert!(patched.contains("_addStyle(e,t){e.style.cssText+=`${t};`}_isCellInSelection"));
+        assert!(!patched.contains("setAttribute(\"style\""));
+        // Another xterm.js that styles cells otherwise is refused, not vendored unchecked.
+        assert!(styles_through_cssom("_addStyle(e,t){e.style.color=t}").is_err());
+        Ok(())
+    }
 }

@@ -63,6 +63,13 @@ pub fn component(setup: &Setup<'_>, node: &Node) -> anyhow::Result<Component> {
         "imageGCHighThresholdPercent": 100,
         "imageGCLowThresholdPercent": 99,
         "maxPods": 30,
+        // The demo's crashing pod restarts every few seconds, not every five minutes: its
+        // previous instance is then always at most 10 s old. The kubelet removes the instance
+        // before last at a crash while the status it reads `previous` from still names that
+        // one until the next start, so with the default back-off `kubectl logs -p` (and the
+        // console's Logs view) answer "unable to retrieve container logs" for minutes at a time.
+        "featureGates": {"KubeletCrashLoopBackOffMax": true},
+        "crashLoopBackOff": {"maxContainerRestartPeriod": "10s"},
         "registerNode": true,
     });
     let config_file = setup.run.join("kubelet.yaml");
