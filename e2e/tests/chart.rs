@@ -4,7 +4,7 @@
 //! `restricted` Pod Security Standard, without a warning; the apiserver-proxy may impersonate
 //! users and groups and do nothing else.
 
-use std::path::Path;
+use std::{path::Path, time::Duration};
 
 use e2e::{
     TestStack,
@@ -222,6 +222,21 @@ async fn every_manifest_passes_a_server_side_dry_run_in_a_restricted_namespace()
         }
     }
 
+    // Enforced, not only warned of: created for real with the local values, the ReplicaSets'
+    // pods are admitted (a refused pod would be a FailedCreate event, and no pod).
+    let local = work.join("rendered-1.yaml");
+    stack.kubectl_ok(&["apply", "-f", path_str(&local)?])?;
+    let admitted = devstack::poll::until("the chart's pods", Duration::from_secs(60), || async {
+        let pods = stack.kubectl_ok(&["get", "pods", "-n", &namespace, "-o", "name"])?;
+        Ok(pods.lines().count() == 4)
+    })
+    .await;
+    if let Err(error) = admitted {
+        let events = stack.kubectl_ok(&["get", "events", "-n", &namespace])?;
+        anyhow::bail!("{error:#}\n{events}");
+    }
+
+    stack.kubectl_ok(&["delete", "-f", path_str(&local)?, "--wait=false"])?;
     stack.kubectl_ok(&["delete", "namespace", &namespace, "--wait=false"])?;
     let _ = std::fs::remove_dir_all(&work);
     Ok(())
@@ -273,7 +288,7 @@ async fn the_apiserver_proxy_may_only_impersonate_users_and_groups() -> anyhow::
     // RBAC propagates to the authorizer's cache at once, but poll in case it is busy.
     devstack::poll::until(
         "the binding takes effect",
-        std::time::Duration::from_secs(10),
+        Duration::from_secs(10),
         || async { can(&["impersonate", "users"]) },
     )
     .await?;
