@@ -6,6 +6,7 @@
 
 use std::{path::Path, time::Duration};
 
+use anyhow::Context;
 use e2e::{
     TestStack,
     helm::{Helm, path_str},
@@ -88,6 +89,19 @@ fn chart_lints_strictly_and_renders() -> anyhow::Result<()> {
         let scheme = &bff["containers"][0]["readinessProbe"]["httpGet"]["scheme"];
         assert_eq!(scheme, if plain { "HTTP" } else { "HTTPS" });
         assert_eq!(of_kind(&docs, "Ingress").len(), usize::from(plain));
+        // The BFF reaches the proxy through its Service; kubeconfigs keep the public URL.
+        let config = of_kind(&docs, "ConfigMap")
+            .into_iter()
+            .find(|c| c["data"]["BFF_PUBLIC_URL"].is_string())
+            .context("the BFF's ConfigMap")?;
+        assert_eq!(
+            config["data"]["BFF_APISERVER_PROXY_INTERNAL_URL"],
+            "https://kube-console-apiserver-proxy.kube-console.svc"
+        );
+        assert_ne!(
+            config["data"]["BFF_APISERVER_PROXY_URL"],
+            config["data"]["BFF_APISERVER_PROXY_INTERNAL_URL"]
+        );
     }
     Ok(())
 }
@@ -142,6 +156,10 @@ fn the_schema_refuses_bad_values() -> anyhow::Result<()> {
             "at '/console/publicUrl'",
         ),
         ("console.replicas=0", "at '/console/replicas'"),
+        (
+            "apiserverProxy.internalUrl=http://proxy",
+            "at '/apiserverProxy/internalUrl'",
+        ),
         (
             "console.image.pullPolicy=Sometimes",
             "at '/console/image/pullPolicy'",
