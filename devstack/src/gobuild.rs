@@ -1,7 +1,7 @@
-//! Builds the Go components (Dex, etcd, and one multi-call binary for the Kubernetes components)
-//! from the Go module proxy, through the wrapper modules in `xtask/go/`, into the versioned cache. A build runs
-//! only when its binary is missing; a cold build of Kubernetes takes many minutes on two cores, so
-//! it reports progress as packages compile.
+//! Builds the Go components (Dex, etcd, one multi-call binary for the Kubernetes components, and
+//! Helm) from the Go module proxy, through the wrapper modules in `xtask/go/`, into the versioned
+//! cache. A build runs only when its binary is missing; a cold build of Kubernetes takes many
+//! minutes on two cores, so it reports progress as packages compile.
 
 use std::{
     io::{BufRead, BufReader},
@@ -44,6 +44,14 @@ pub const ETCD: GoProgram = GoProgram {
     binary: "etcd",
     ldflags: "-s -w",
 };
+/// Helm, for the chart's tests (`charts/kube-console/`) and for installing it.
+pub const HELM: GoProgram = GoProgram {
+    module_dir: "helm",
+    version: "v4.3.1",
+    package: "helm.sh/helm/v4/cmd/helm",
+    binary: "helm",
+    ldflags: "-s -w -X helm.sh/helm/v4/internal/version.version=v4.3.1",
+};
 /// kube-apiserver, kube-controller-manager, kube-scheduler and the kubelet in one binary
 /// (`xtask/go/kubernetes/main.go`, as hyperkube was): they share most of their packages, and
 /// linking them once instead of four times saves minutes of a cold build. Its first argument
@@ -62,6 +70,7 @@ pub struct GoComponents {
     pub dex: PathBuf,
     pub etcd: PathBuf,
     pub kubernetes: Kubernetes,
+    pub helm: PathBuf,
 }
 
 /// The multi-call binary of the Kubernetes components.
@@ -84,6 +93,7 @@ pub fn ensure_all(repo_root: &Path) -> anyhow::Result<GoComponents> {
         dex: ensure(repo_root, &DEX)?,
         etcd: ensure(repo_root, &ETCD)?,
         kubernetes: Kubernetes(ensure(repo_root, &KUBERNETES)?),
+        helm: ensure(repo_root, &HELM)?,
     })
 }
 

@@ -6,6 +6,7 @@
 
 pub mod browser;
 pub mod first_load;
+pub mod helm;
 pub mod http_login;
 pub mod kubeconfig_download;
 
