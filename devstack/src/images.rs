@@ -1,8 +1,6 @@
-//! The node's images, made without a registry or a daemon: an OCI image layout in a tar, which
-//! `ctr images import` reads. Both images have one layer, Debian's busybox-static at
-//! /bin/busybox with a link per applet; the pause image only runs it differently. Every byte is
-//! fixed (times, owners, order), so the digests are the same on every machine with the same
-//! busybox.
+//! The node's images, made without a registry or a daemon (`oci`). Both have one layer,
+//! Debian's busybox-static at /bin/busybox with a link per applet; the pause image only runs it
+//! differently. Their digests are the same on every machine with the same busybox.
 
 use std::{
     path::{Path, PathBuf},
@@ -11,7 +9,8 @@ use std::{
 
 use anyhow::Context;
 use serde_json::json;
-use sha2::{Digest, Sha256};
+
+use crate::oci::{Image, Layer};
 
 /// Debian's busybox-static.
 pub const BUSYBOX: &str = "/bin/busybox";
@@ -39,7 +38,12 @@ pub fn write_all(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
                 "{}.oci.tar",
                 name.trim_start_matches("localhost/").replace(':', "-")
             ));
-            std::fs::write(&file, layout(name, config, &layer)?)
+            let image = Image {
+                name,
+                config,
+                layer: &layer,
+            };
+            std::fs::write(&file, image.layout()?.tar)
                 .with_context(|| format!("writing {}", file.display()))?;
             Ok(file)
         })
@@ -64,30 +68,15 @@ fn busybox_layer() -> anyhow::Result<Vec<u8>> {
     applets.sort();
     applets.dedup();
 
-    let mut tar = tar::Builder::new(Vec::new());
+    let mut layer = Layer::default();
     for dir in [
         "bin/", "dev/", "etc/", "proc/", "root/", "sys/", "tmp/", "var/",
     ] {
-        let mode = if dir == "tmp/" { 0o1777 } else { 0o755 };
-        append(&mut tar, dir, tar::EntryType::Directory, mode, &[], None)?;
+        layer.dir(dir, if dir == "tmp/" { 0o1777 } else { 0o755 })?;
     }
-    append(
-        &mut tar,
-        "bin/busybox",
-        tar::EntryType::Regular,
-        0o755,
-        &busybox,
-        None,
-    )?;
+    layer.file("bin/busybox", 0o755, &busybox)?;
     for applet in &applets {
-        append(
-            &mut tar,
-            &format!("bin/{applet}"),
-            tar::EntryType::Symlink,
-            0o777,
-            &[],
-            Some("busybox"),
-        )?;
+        layer.symlink(&format!("bin/{applet}"), "busybox")?;
     }
     let files: [(&str, &[u8]); 3] = [
         (
@@ -98,131 +87,9 @@ fn busybox_layer() -> anyhow::Result<Vec<u8>> {
         ("etc/hosts", b"127.0.0.1 localhost\n"),
     ];
     for (path, contents) in files {
-        append(
-            &mut tar,
-            path,
-            tar::EntryType::Regular,
-            0o644,
-            contents,
-            None,
-        )?;
+        layer.file(path, 0o644, contents)?;
     }
-    Ok(tar.into_inner()?)
-}
-
-fn append(
-    tar: &mut tar::Builder<Vec<u8>>,
-    path: &str,
-    kind: tar::EntryType,
-    mode: u32,
-    contents: &[u8],
-    link: Option<&str>,
-) -> anyhow::Result<()> {
-    let mut header = tar::Header::new_ustar();
-    header.set_entry_type(kind);
-    header.set_mode(mode);
-    header.set_uid(0);
-    header.set_gid(0);
-    header.set_mtime(0);
-    header.set_size(contents.len() as u64);
-    if let Some(link) = link {
-        header.set_link_name(link)?;
-    }
-    tar.append_data(&mut header, path, contents)?;
-    Ok(())
-}
-
-fn digest(bytes: &[u8]) -> String {
-    let hash = Sha256::digest(bytes);
-    let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
-    format!("sha256:{hex}")
-}
-
-/// The OCI image layout (`oci-layout`, `index.json`, `blobs/sha256/…`) of one image, as a tar.
-fn layout(name: &str, run: serde_json::Value, layer: &[u8]) -> anyhow::Result<Vec<u8>> {
-    let layer_digest = digest(layer);
-    let mut config = json!({
-        "architecture": "amd64",
-        "os": "linux",
-        "config": {"Env": ["PATH=/bin"], "WorkingDir": "/"},
-        "rootfs": {"type": "layers", "diff_ids": [layer_digest]},
-    });
-    if let (Some(target), Some(source)) = (config["config"].as_object_mut(), run.as_object()) {
-        target.extend(source.clone());
-    }
-    let config = serde_json::to_vec(&config)?;
-    let manifest = serde_json::to_vec(&json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {
-            "mediaType": "application/vnd.oci.image.config.v1+json",
-            "digest": digest(&config),
-            "size": config.len(),
-        },
-        "layers": [{
-            "mediaType": "application/vnd.oci.image.layer.v1.tar",
-            "digest": layer_digest,
-            "size": layer.len(),
-        }],
-    }))?;
-    let tag = name.rsplit(':').next().unwrap_or("latest");
-    let index = serde_json::to_vec(&json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.index.v1+json",
-        "manifests": [{
-            "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "digest": digest(&manifest),
-            "size": manifest.len(),
-            "platform": {"architecture": "amd64", "os": "linux"},
-            "annotations": {
-                "io.containerd.image.name": name,
-                "org.opencontainers.image.ref.name": tag,
-            },
-        }],
-    }))?;
-
-    let mut tar = tar::Builder::new(Vec::new());
-    append(
-        &mut tar,
-        "blobs/",
-        tar::EntryType::Directory,
-        0o755,
-        &[],
-        None,
-    )?;
-    append(
-        &mut tar,
-        "blobs/sha256/",
-        tar::EntryType::Directory,
-        0o755,
-        &[],
-        None,
-    )?;
-    for blob in [&config[..], &manifest[..], layer] {
-        let path = format!(
-            "blobs/sha256/{}",
-            digest(blob).trim_start_matches("sha256:")
-        );
-        append(&mut tar, &path, tar::EntryType::Regular, 0o644, blob, None)?;
-    }
-    let oci_layout = br#"{"imageLayoutVersion":"1.0.0"}"#;
-    append(
-        &mut tar,
-        "oci-layout",
-        tar::EntryType::Regular,
-        0o644,
-        oci_layout,
-        None,
-    )?;
-    append(
-        &mut tar,
-        "index.json",
-        tar::EntryType::Regular,
-        0o644,
-        &index,
-        None,
-    )?;
-    Ok(tar.into_inner()?)
+    layer.finish()
 }
 
 /// Imports the layouts into the `k8s.io` namespace of the containerd at `socket` (where the

@@ -8,6 +8,7 @@ pub mod description;
 pub mod gobuild;
 pub mod images;
 pub mod node;
+pub mod oci;
 pub mod pki;
 pub mod poll;
 pub mod process;

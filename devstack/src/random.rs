@@ -4,5 +4,5 @@ use std::io::Read;
 pub fn hex_secret(bytes: usize) -> anyhow::Result<String> {
     let mut buffer = vec![0u8; bytes];
     std::fs::File::open("/dev/urandom")?.read_exact(&mut buffer)?;
-    Ok(buffer.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(crate::oci::hex(&buffer))
 }

@@ -1,5 +1,6 @@
 //! `cargo xtask <task>`: the project's task runner. `demo` and `test` do all set-up themselves.
 
+mod images;
 mod precompress;
 mod prerequisites;
 mod split;
@@ -27,6 +28,8 @@ enum Task {
     /// Benchmark the BFF's API proxy against the apiserver-proxy directly, and its memory; the
     /// console with 10,000 objects; the app's first and second visit.
     Bench,
+    /// Build the app and the console's two container images (OCI layouts in target/images/).
+    Images,
     /// trunk's post-build hook (Trunk.toml): splits the app's wasm at its lazy routes.
     SplitWasm,
 }
@@ -40,6 +43,10 @@ async fn main() -> anyhow::Result<()> {
         Task::Test => test(&root).await,
         Task::Build => build(&root, Profile::Release).map(drop),
         Task::Bench => bench(&root).await,
+        Task::Images => {
+            build_app(&root)?;
+            images::build(&root, &root.join("dist")).map(drop)
+        }
         Task::SplitWasm => split::split_wasm(&root),
     }
 }
@@ -72,19 +79,9 @@ fn build(root: &Path, profile: Profile) -> anyhow::Result<Built> {
     let started = Instant::now();
     prerequisites::ensure_kubectl()?;
     prerequisites::ensure_node_packages()?;
-    let tools = tools::ensure(root)?;
     step("building the Go components (cached outside the repository)");
     let go = devstack::gobuild::ensure_all(root)?;
-
-    step("building the app (trunk, release)");
-    run(Command::new("cargo").args(["fetch", "--target", "wasm32-unknown-unknown"]))?;
-    run(Command::new(&tools.trunk)
-        .args(["build", "--release"])
-        .env("PATH", tools.path_with_tools()?)
-        // trunk honours NO_COLOR; keep CI logs readable.
-        .env("NO_COLOR", "true"))?;
-    step("compressing the app (brotli 11, gzip 9)");
-    report_sizes(&precompress::precompress(&root.join("dist"))?);
+    build_app(root)?;
 
     step("building the servers");
     let (cargo_profile, dir) = match profile {
@@ -110,6 +107,21 @@ fn build(root: &Path, profile: Profile) -> anyhow::Result<Built> {
             dist_dir: root.join("dist"),
         },
     })
+}
+
+/// The app in `dist/`, split and precompressed, with the tools it needs.
+fn build_app(root: &Path) -> anyhow::Result<()> {
+    let tools = tools::ensure(root)?;
+    step("building the app (trunk, release)");
+    run(Command::new("cargo").args(["fetch", "--target", "wasm32-unknown-unknown"]))?;
+    run(Command::new(&tools.trunk)
+        .args(["build", "--release"])
+        .env("PATH", tools.path_with_tools()?)
+        // trunk honours NO_COLOR; keep CI logs readable.
+        .env("NO_COLOR", "true"))?;
+    step("compressing the app (brotli 11, gzip 9)");
+    report_sizes(&precompress::precompress(&root.join("dist"))?);
+    Ok(())
 }
 
 /// Each file's size as sent: what a first visit costs, before anything else is measured.

@@ -41,6 +41,17 @@ pub fn ensure_node_packages() -> anyhow::Result<()> {
     apt_install(&missing)
 }
 
+/// musl's C compiler wrapper, for the C and assembly in ring when the servers are built as static
+/// musl binaries for the images.
+pub const MUSL_GCC: &str = "/usr/bin/musl-gcc";
+
+pub fn ensure_musl() -> anyhow::Result<()> {
+    if Path::new(MUSL_GCC).is_file() {
+        return Ok(());
+    }
+    apt_install(&["musl-tools"])
+}
+
 pub fn ensure_kubectl() -> anyhow::Result<()> {
     if devstack::gobuild::which("kubectl").is_some() {
         return Ok(());

@@ -26,6 +26,7 @@ use base64::Engine;
 use sha2::{Digest, Sha256, Sha384};
 
 use crate::run;
+use devstack::oci::hex;
 
 /// What the split modules import the loader as, and the loader the main module's glue as: names
 /// in the work folder, replaced by the hashed ones at the end.
@@ -277,10 +278,6 @@ fn integrity(bytes: &[u8]) -> String {
         "sha384-{}",
         base64::engine::general_purpose::STANDARD.encode(Sha384::digest(bytes))
     )
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

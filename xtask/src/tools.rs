@@ -40,7 +40,7 @@ impl Tools {
 
 pub fn ensure(root: &Path) -> anyhow::Result<Tools> {
     check_lock_version(root)?;
-    ensure_wasm_target()?;
+    ensure_rust_target("wasm32-unknown-unknown")?;
     let tools = cache_dir().join("tools");
     let trunk_root = tools.join(format!("trunk-{TRUNK_VERSION}"));
     if !trunk_root.join("bin/trunk").is_file() {
@@ -189,19 +189,20 @@ fn styles_through_cssom(xterm: &str) -> anyhow::Result<String> {
     Ok(xterm.replacen(ATTRIBUTE, CSSOM, 1))
 }
 
-fn ensure_wasm_target() -> anyhow::Result<()> {
+/// Adds a Rust target (from rustup's own distribution server, as rustup does) unless it is there.
+pub fn ensure_rust_target(target: &str) -> anyhow::Result<()> {
     let installed = Command::new("rustup")
         .args(["target", "list", "--installed"])
         .output()
-        .context("rustup is needed to add the wasm32 target")?;
+        .with_context(|| format!("rustup is needed to add the {target} target"))?;
     if String::from_utf8_lossy(&installed.stdout)
         .lines()
-        .any(|l| l.trim() == "wasm32-unknown-unknown")
+        .any(|l| l.trim() == target)
     {
         return Ok(());
     }
-    step("adding the wasm32-unknown-unknown target");
-    run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+    step(&format!("adding the {target} target"));
+    run(Command::new("rustup").args(["target", "add", target]))
 }
 
 /// The CLI and the library must be the same version, or the app fails at load time.

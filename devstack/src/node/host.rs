@@ -274,8 +274,8 @@ fn kill_shims(socket: &Path) {
         kill(pid);
         if let (Some(namespace), Some(id)) = (value("-namespace"), value("-id")) {
             let hash = Sha256::digest(format!("{address}/{namespace}/{id}").as_bytes());
-            let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
-            let _ = std::fs::remove_file(Path::new("/run/containerd/s").join(hex));
+            let _ =
+                std::fs::remove_file(Path::new("/run/containerd/s").join(crate::oci::hex(&hash)));
         }
     }
     // Empty folders only: a containerd of the machine's own keeps its files there.
