@@ -46,6 +46,10 @@ thread_local! {
     static CURRENT: Cell<Option<Session>> = const { Cell::new(None) };
     /// One renewal at a time per tab, however many requests saw a 401.
     static RENEWING: Cell<bool> = const { Cell::new(false) };
+    /// This tab's session ended by a logout (its own or another tab's): a request that sees a
+    /// 401 on the way out renews nothing (the refresh cookie is gone: the BFF would answer 401,
+    /// and the tab would go to log in again instead of staying logged out).
+    static LOGGED_OUT: Cell<bool> = const { Cell::new(false) };
 }
 
 pub fn provide_session_context() -> Session {
@@ -57,6 +61,7 @@ pub fn provide_session_context() -> Session {
     // Another tab logged out: so does this one.
     let handle = window_event_listener(leptos::ev::storage, |event| {
         if event.key().as_deref() == Some(LOGOUT_KEY) {
+            LOGGED_OUT.with(|out| out.set(true));
             SessionStorage::delete(TOKEN_KEY);
             go_to(&Page::LoggedOut.path());
         }
@@ -228,7 +233,7 @@ impl Session {
     /// keeps working until it expires, so this waits and asks again with backoff; only the BFF's
     /// 401 ends the session.
     async fn renew(self) {
-        if RENEWING.with(|renewing| renewing.replace(true)) {
+        if LOGGED_OUT.with(Cell::get) || RENEWING.with(|renewing| renewing.replace(true)) {
             return;
         }
         let mut delay = Duration::from_secs(2);
@@ -264,6 +269,7 @@ impl Session {
     }
 
     pub fn log_out(self) {
+        LOGGED_OUT.with(|out| out.set(true));
         spawn_local(async move {
             let _ = api::logout().await;
             SessionStorage::delete(TOKEN_KEY);
