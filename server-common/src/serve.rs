@@ -49,7 +49,9 @@ pub use self::{
     upgraded::splice_upgraded,
 };
 
-/// How long a client may take to send its request head, and to finish the TLS handshake.
+/// How long a client may take to send its request head, and to finish the TLS handshake. An
+/// HTTP/2 connection that has begun no request by then is closed: hyper has no head timeout for
+/// HTTP/2, and such a connection would hold one of the `max_connections` places for good.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often an idle HTTP/2 connection is pinged.
@@ -187,9 +189,12 @@ impl Connection {
         } = self;
         let closing = lifecycle.clone();
         let close = Arc::new(Notify::new());
+        let requested = Arc::new(Notify::new());
         let service = {
             let close = close.clone();
+            let requested = requested.clone();
             hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+                requested.notify_one();
                 handle(
                     app.clone(),
                     settings.clone(),
@@ -205,7 +210,18 @@ impl Connection {
                 // Finds peers that vanished without closing (a watch would hold them forever).
                 .keep_alive_interval(Some(HTTP2_KEEP_ALIVE))
                 .serve_connection(io, service);
-            until_closed(connection, &closing, &close, |c| c.graceful_shutdown()).await
+            let no_request = async {
+                if tokio::time::timeout(HEADER_READ_TIMEOUT, requested.notified())
+                    .await
+                    .is_ok()
+                {
+                    std::future::pending::<()>().await;
+                }
+            };
+            until_closed(connection, &closing, &close, no_request, |c| {
+                c.graceful_shutdown()
+            })
+            .await
         } else {
             let connection = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
@@ -213,7 +229,12 @@ impl Connection {
                 .serve_connection(io, service)
                 // Upgrades (exec, attach, port-forward) go through the same connection handling.
                 .with_upgrades();
-            until_closed(connection, &closing, &close, |c| c.graceful_shutdown()).await
+            // HTTP/1.1 has its head timeout (above).
+            let never = std::future::pending::<()>();
+            until_closed(connection, &closing, &close, never, |c| {
+                c.graceful_shutdown()
+            })
+            .await
         };
         if let Err(err) = result {
             tracing::debug!(%err, "connection ended with an error");
@@ -223,11 +244,13 @@ impl Connection {
 
 /// Serves `connection` until done, and shuts it down gracefully (HTTP/1.1: closed once idle or
 /// after the response in flight; HTTP/2: GOAWAY, the streams in flight finish) when the server
-/// closes or when a response asked for its connection to end (`close`).
+/// closes, when a response asked for its connection to end (`close`), or when `unused` ends (an
+/// HTTP/2 connection that began no request in time).
 async fn until_closed<C>(
     connection: C,
     closing: &Lifecycle,
     close: &Notify,
+    unused: impl Future<Output = ()>,
     graceful_shutdown: impl FnOnce(std::pin::Pin<&mut C>),
 ) -> hyper::Result<()>
 where
@@ -238,6 +261,14 @@ where
         result = connection.as_mut() => return result,
         () = closing.closing() => {}
         () = close.notified() => {}
+        () = unused => {
+            graceful_shutdown(connection.as_mut());
+            // Before the client's preface hyper cannot send a GOAWAY, and would wait for it
+            // forever: the connection is dropped if it has not ended by then.
+            return tokio::time::timeout(Duration::from_secs(1), connection)
+                .await
+                .unwrap_or(Ok(()));
+        }
     }
     graceful_shutdown(connection.as_mut());
     connection.await

@@ -1,7 +1,8 @@
 //! `serve` over TLS with HTTP/2 chosen in ALPN (as the BFF offers it): many watches and other
 //! requests share one connection (a browser holds at most six HTTP/1.1 connections to an origin,
 //! and the console keeps a watch open per thing it shows), and the drain ends the connection with
-//! a GOAWAY after its next answer, while the watches in flight go on until the server closes.
+//! a GOAWAY after its next answer, while the watches in flight go on until the server closes. A
+//! connection that begins no request within the head timeout is closed.
 
 use std::{
     net::SocketAddr,
@@ -56,7 +57,10 @@ async fn start(
     tokio::task::JoinHandle<()>,
 )> {
     let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()])?;
-    let dir = std::env::temp_dir().join(format!("serve-http2-{}", std::process::id()));
+    // A folder per server: the tests run at once.
+    static SERVERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = SERVERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("serve-http2-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let (cert, key) = (dir.join("server.crt"), dir.join("server.key"));
     std::fs::write(&cert, certified.cert.pem())?;
@@ -175,4 +179,50 @@ async fn over_http2_watches_share_one_connection_and_the_drain_ends_it_with_a_go
         .await
         .map_err(|_| anyhow::anyhow!("serve did not return inside the grace period"))??;
     Ok(())
+}
+
+/// A client that opens an HTTP/2 connection and asks nothing would hold one of the server's
+/// connection places for good: it is closed once the head timeout (10 s) has passed, with or
+/// without the client's HTTP/2 preface.
+#[tokio::test]
+async fn an_http2_connection_that_asks_nothing_is_closed() -> anyhow::Result<()> {
+    let app = Router::new().route("/", get(|| async { "ok" }));
+    let (address, cert, _server) = start(app, Lifecycle::default()).await?;
+    let deadline = Duration::from_secs(25);
+
+    // The preface and settings sent (hyper's client), then nothing.
+    let (_sender, connection) = connect(address, cert.clone()).await?;
+    let started = Instant::now();
+    tokio::time::timeout(deadline, connection)
+        .await
+        .map_err(|_| {
+            anyhow::anyhow!("the idle HTTP/2 connection was still open after {deadline:?}")
+        })??
+        .ok();
+    assert!(
+        started.elapsed() >= Duration::from_secs(9),
+        "closed too early"
+    );
+
+    // TLS with HTTP/2 chosen, then not even the preface.
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert)?;
+    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let tcp = tokio::net::TcpStream::connect(address).await?;
+    let mut tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(ServerName::try_from("127.0.0.1")?.to_owned(), tcp)
+        .await?;
+    let mut rest = Vec::new();
+    let read = tokio::io::AsyncReadExt::read_to_end(&mut tls, &mut rest);
+    // The server's SETTINGS and GOAWAY may come before the close; then the stream ends.
+    match tokio::time::timeout(deadline, read).await {
+        Ok(_) => Ok(()),
+        Err(_) => anyhow::bail!("the silent HTTP/2 connection was still open after {deadline:?}"),
+    }
 }
