@@ -78,14 +78,11 @@ async fn start(
     Ok((address, certified.cert.der().clone(), server))
 }
 
-/// One TLS connection that asks for HTTP/2 only, and its request sender.
-async fn connect(
+/// A TLS connection to the server that offers HTTP/2 only in ALPN.
+async fn tls_asking_for_http2(
     address: SocketAddr,
     cert: CertificateDer<'static>,
-) -> anyhow::Result<(
-    SendRequest<Body>,
-    tokio::task::JoinHandle<hyper::Result<()>>,
-)> {
+) -> anyhow::Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
     let mut roots = rustls::RootCertStore::empty();
     roots.add(cert)?;
     let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
@@ -96,9 +93,20 @@ async fn connect(
     .with_no_client_auth();
     config.alpn_protocols = vec![b"h2".to_vec()];
     let tcp = tokio::net::TcpStream::connect(address).await?;
-    let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+    Ok(tokio_rustls::TlsConnector::from(Arc::new(config))
         .connect(ServerName::try_from("127.0.0.1")?.to_owned(), tcp)
-        .await?;
+        .await?)
+}
+
+/// One TLS connection that asks for HTTP/2 only, and its request sender.
+async fn connect(
+    address: SocketAddr,
+    cert: CertificateDer<'static>,
+) -> anyhow::Result<(
+    SendRequest<Body>,
+    tokio::task::JoinHandle<hyper::Result<()>>,
+)> {
+    let tls = tls_asking_for_http2(address, cert).await?;
     anyhow::ensure!(
         tls.get_ref().1.alpn_protocol() == Some(b"h2"),
         "the server did not choose HTTP/2"
@@ -205,19 +213,7 @@ async fn an_http2_connection_that_asks_nothing_is_closed() -> anyhow::Result<()>
     );
 
     // TLS with HTTP/2 chosen, then not even the preface.
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(cert)?;
-    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    config.alpn_protocols = vec![b"h2".to_vec()];
-    let tcp = tokio::net::TcpStream::connect(address).await?;
-    let mut tls = tokio_rustls::TlsConnector::from(Arc::new(config))
-        .connect(ServerName::try_from("127.0.0.1")?.to_owned(), tcp)
-        .await?;
+    let mut tls = tls_asking_for_http2(address, cert).await?;
     let mut rest = Vec::new();
     let read = tokio::io::AsyncReadExt::read_to_end(&mut tls, &mut rest);
     // The server's SETTINGS and GOAWAY may come before the close; then the stream ends.
