@@ -98,11 +98,8 @@ pub async fn install(
         tls_secret("kube-console-tls", &bff_tls),
         tls_secret("kube-console-apiserver-proxy-tls", &proxy_tls),
     ];
-    let manifest = objects
-        .iter()
-        .map(serde_json::to_string)
-        .collect::<Result<Vec<_>, _>>()?
-        .join("\n---\n");
+    let manifest =
+        serde_json::to_string(&json!({"apiVersion": "v1", "kind": "List", "items": objects}))?;
     // Not `seed::apply`: its arguments, never a Secret's contents, go into an error.
     crate::seed::kubectl(admin, &["apply", "-f", "-"], Some(&manifest))
         .await

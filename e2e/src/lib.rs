@@ -190,6 +190,23 @@ pub fn rss_kib(pid: u32) -> anyhow::Result<u64> {
         .context("no VmRSS")
 }
 
+/// Process ids of the programs run as `program` (their first argument): an in-cluster
+/// console's replicas on the node (each image runs its one binary, `/bff` or
+/// `/apiserver-proxy`).
+pub fn pids_of_program(program: &str) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
+            let first = cmdline.split(|b| *b == 0).next()?;
+            (first == program.as_bytes()).then_some(pid)
+        })
+        .collect()
+}
+
 /// `kubectl_admin` that must succeed; returns its standard output, trimmed.
 pub fn kubectl_admin_ok(description: &StackDescription, args: &[&str]) -> anyhow::Result<String> {
     let output = kubectl_admin(description, args)?;
@@ -278,7 +295,10 @@ async fn start_own(own: OwnStack) -> anyhow::Result<Stack> {
         apiserver_proxy: bin_dir.join("apiserver-proxy"),
         dist_dir: own.dist_dir.clone().unwrap_or_else(|| root.join("dist")),
     };
-    if !binaries.bff.is_file() || !binaries.dist_dir.join("index.html").is_file() {
+    // An in-cluster console runs from its images instead.
+    if !own.in_cluster
+        && (!binaries.bff.is_file() || !binaries.dist_dir.join("index.html").is_file())
+    {
         anyhow::bail!(
             "build the app and servers first (cargo xtask build, or run cargo xtask test)"
         );

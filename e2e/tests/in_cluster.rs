@@ -257,11 +257,28 @@ async fn watch_goes_on_through_the_other_proxy(
         .await;
     let result = async {
         watching?;
-        for deployment in [PROXY, BFF] {
-            let pods = ready_pods(stack, namespace, deployment)?;
-            let victim = pods.iter().next().cloned().unwrap_or_default();
+        // Both of the apiserver-proxy's pods, one after the other (each once the other is
+        // back and it is gone: a deleted pod serves on through its grace period): whichever
+        // one kubectl's watch went through is among them.
+        for victim in ready_pods(stack, namespace, PROXY)? {
             stack.kubectl_ok(&["delete", "pod", &victim, "-n", namespace, "--wait=false"])?;
+            devstack::poll::until(
+                &format!("{victim} replaced and gone"),
+                Duration::from_secs(120),
+                || async {
+                    let now = ready_pods(stack, namespace, PROXY)?;
+                    let all = pods(stack, namespace, PROXY)?;
+                    let gone = !all
+                        .iter()
+                        .any(|pod| pod["metadata"]["name"] == victim.as_str());
+                    Ok(now.len() == 2 && gone)
+                },
+            )
+            .await?;
         }
+        let bff = ready_pods(stack, namespace, BFF)?;
+        let victim = bff.iter().next().cloned().unwrap_or_default();
+        stack.kubectl_ok(&["delete", "pod", &victim, "-n", namespace, "--wait=false"])?;
         let name = e2e::unique("in-cluster-after-failover");
         stack.kubectl_ok(&["create", "configmap", &name, "-n", "team-a"])?;
         devstack::poll::until(
@@ -283,8 +300,14 @@ async fn watch_goes_on_through_the_other_proxy(
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let _ = watcher.join();
     let runs = runs.lock().map(|r| r.clone()).unwrap_or_default();
-    eprintln!("kubectl get -w ran {} times: {runs:?}", runs.len() + 1);
-    result.map_err(|e| e.context(format!("kubectl's runs: {runs:?}")))
+    eprintln!("kubectl get -w ran {} times: {runs:?}", runs.len());
+    result.map_err(|e| e.context(format!("kubectl's runs: {runs:?}")))?;
+    // The last run was ended by this test; at least one before it ended with its pod.
+    anyhow::ensure!(
+        runs.len() >= 2,
+        "the watch never ended while its pod went: {runs:?}"
+    );
+    Ok(())
 }
 
 /// Runs `kubectl get configmaps -w` until `stop`, again each time it ends; its lines go into
@@ -417,27 +440,14 @@ async fn type_into_editor(browser: &Browser, text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The resident memory of the console's server processes on the node (found by their command
-/// line: each image's one binary), for the report.
+/// The resident memory of the console's server processes on the node, for the report.
 fn report_memory(when: &str) {
     for binary in ["/bff", "/apiserver-proxy"] {
-        let rss: Vec<u64> = std::fs::read_dir("/proc")
+        let rss: Vec<String> = e2e::pids_of_program(binary)
             .into_iter()
-            .flatten()
-            .flatten()
-            .filter_map(|entry| {
-                let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
-                let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
-                let program = cmdline.split(|b| *b == 0).next()?;
-                (program == binary.as_bytes()).then_some(pid)
-            })
             .filter_map(|pid| e2e::rss_kib(pid).ok())
+            .map(|kib| format!("{:.1}", kib as f64 / 1024.0))
             .collect();
-        eprintln!(
-            "memory {when}: {binary} replicas {:?} MiB",
-            rss.iter()
-                .map(|kib| format!("{:.1}", *kib as f64 / 1024.0))
-                .collect::<Vec<_>>()
-        );
+        eprintln!("memory {when}: {binary} replicas {rss:?} MiB");
     }
 }
