@@ -11,6 +11,7 @@ pub mod containerd;
 pub mod controller_manager;
 pub mod dex;
 pub mod etcd;
+pub mod kube_proxy;
 pub mod kubelet;
 pub mod scheduler;
 
@@ -23,7 +24,9 @@ use std::{
 use anyhow::Context;
 use base64::Engine;
 
-use crate::{DemoUser, StackDescription, StackOptions, pki, seed, users};
+use crate::{
+    DemoUser, StackDescription, StackOptions, node::Node, pki, release, seed, stack::Console, users,
+};
 
 /// The console servers' drain window after SIGTERM: nothing routes around a local stack, so a
 /// short one, yet long enough for a test to see readiness fail while connections are taken.
@@ -94,12 +97,15 @@ pub struct Setup<'a> {
     pub users: Vec<(DemoUser, Vec<String>)>,
     /// As the stack will describe itself, before any component runs.
     pub description: StackDescription,
+    /// Where the servers that pods must reach (Dex, the kube-apiserver) listen: 127.0.0.1, or
+    /// the host's address on the node's bridge when the console runs in the cluster.
+    pub host: String,
 }
 
 impl<'a> Setup<'a> {
     /// Makes the per-start folders anew, and loads (or makes) what is kept across starts: the CA
     /// and the demo users' passwords.
-    pub fn prepare(options: &'a StackOptions) -> anyhow::Result<Setup<'a>> {
+    pub fn prepare(options: &'a StackOptions, node: Option<&Node>) -> anyhow::Result<Setup<'a>> {
         let state = &options.state_dir;
         let ports = options.ports;
         for dir in ["run", "logs"] {
@@ -111,17 +117,45 @@ impl<'a> Setup<'a> {
 
         let ca = pki::Ca::load_or_create(&state.join("pki"))?;
         let users = users::demo_users(state)?;
+        let in_cluster = matches!(options.console, Console::InCluster(_));
+        let host = match (in_cluster, node) {
+            (false, _) => "127.0.0.1".to_string(),
+            (true, Some(node)) => node.host_address(),
+            (true, None) => anyhow::bail!("an in-cluster console needs the stack's real node"),
+        };
+        // The browser and kubectl reach an in-cluster console through its Services' fixed
+        // addresses (kube-proxy), on the ports its chart gives them.
+        let (console_url, console_http_url, bff_metrics_url) = if in_cluster {
+            let ip = release::CONSOLE_SERVICE_IP;
+            (
+                format!("https://{ip}"),
+                String::new(),
+                format!("http://{ip}:8444/metrics"),
+            )
+        } else {
+            (
+                format!("https://127.0.0.1:{}", ports.bff_https),
+                format!("http://127.0.0.1:{}", ports.bff_http),
+                format!("http://127.0.0.1:{}/metrics", ports.bff_metrics),
+            )
+        };
+        let (apiserver_proxy_url, apiserver_proxy_metrics_url) = if in_cluster {
+            let ip = release::PROXY_SERVICE_IP;
+            (format!("https://{ip}"), format!("http://{ip}:9444/metrics"))
+        } else {
+            (
+                format!("https://127.0.0.1:{}", ports.apiserver_proxy),
+                format!("http://127.0.0.1:{}/metrics", ports.apiserver_proxy_metrics),
+            )
+        };
         let description = StackDescription {
-            console_url: format!("https://127.0.0.1:{}", ports.bff_https),
-            console_http_url: format!("http://127.0.0.1:{}", ports.bff_http),
-            dex_issuer: format!("https://127.0.0.1:{}/dex", ports.dex),
-            apiserver_url: format!("https://127.0.0.1:{}", ports.apiserver),
-            apiserver_proxy_url: format!("https://127.0.0.1:{}", ports.apiserver_proxy),
-            bff_metrics_url: format!("http://127.0.0.1:{}/metrics", ports.bff_metrics),
-            apiserver_proxy_metrics_url: format!(
-                "http://127.0.0.1:{}/metrics",
-                ports.apiserver_proxy_metrics
-            ),
+            console_url,
+            console_http_url,
+            dex_issuer: format!("https://{host}:{}/dex", ports.dex),
+            apiserver_url: format!("https://{host}:{}", ports.apiserver),
+            apiserver_proxy_url,
+            bff_metrics_url,
+            apiserver_proxy_metrics_url,
             ca_file: ca.cert_file.clone(),
             admin_kubeconfig: run.join("admin.kubeconfig"),
             users: users.iter().map(|(user, _)| user.clone()).collect(),
@@ -131,6 +165,7 @@ impl<'a> Setup<'a> {
             pids: Default::default(),
             node: options.node,
             node_name: None,
+            console_namespace: in_cluster.then(|| release::NAMESPACE.to_string()),
         };
         Ok(Setup {
             options,
@@ -139,12 +174,22 @@ impl<'a> Setup<'a> {
             certs,
             users,
             description,
+            host,
         })
     }
 
     /// A server certificate for 127.0.0.1, localhost and `extra_names`.
     pub fn server_cert(&self, name: &str, extra_names: &[&str]) -> anyhow::Result<pki::Leaf> {
         self.ca.server_cert(&self.certs, name, extra_names)
+    }
+
+    /// A server certificate for a server that listens on `host` (and 127.0.0.1, localhost and
+    /// `extra_names`).
+    pub fn host_server_cert(&self, name: &str, extra_names: &[&str]) -> anyhow::Result<pki::Leaf> {
+        let mut names = vec![self.host.as_str()];
+        names.extend_from_slice(extra_names);
+        names.retain(|n| *n != "127.0.0.1");
+        self.server_cert(name, &names)
     }
 
     /// A client certificate for `user` in `groups`, and a kubeconfig with it for the

@@ -39,6 +39,11 @@ pub struct StackDescription {
     /// The real node's name (the host's name), when there is one.
     #[serde(default)]
     pub node_name: Option<String>,
+    /// The namespace of the console's Helm release when the console runs in the cluster
+    /// (`cargo xtask demo --in-cluster`); `None` when its servers run as processes. An
+    /// in-cluster stack has no `console_http_url` and no `pids` of the console's servers.
+    #[serde(default)]
+    pub console_namespace: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

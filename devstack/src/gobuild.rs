@@ -52,7 +52,7 @@ pub const HELM: GoProgram = GoProgram {
     binary: "helm",
     ldflags: "-s -w -X helm.sh/helm/v4/internal/version.version=v4.3.1",
 };
-/// kube-apiserver, kube-controller-manager, kube-scheduler and the kubelet in one binary
+/// kube-apiserver, kube-controller-manager, kube-scheduler, the kubelet and kube-proxy in one binary
 /// (`xtask/go/kubernetes/main.go`, as hyperkube was): they share most of their packages, and
 /// linking them once instead of four times saves minutes of a cold build. Its first argument
 /// names the component (`Kubernetes::command`).
@@ -79,7 +79,7 @@ pub struct Kubernetes(pub PathBuf);
 
 impl Kubernetes {
     /// A command that runs `component` (`kube-apiserver`, `kube-controller-manager`,
-    /// `kube-scheduler` or `kubelet`); its flags follow.
+    /// `kube-scheduler`, `kubelet` or `kube-proxy`); its flags follow.
     pub fn command(&self, component: &str) -> std::process::Command {
         let mut command = std::process::Command::new(&self.0);
         command.arg(component);
@@ -105,12 +105,24 @@ pub fn cached_path(repo_root: &Path, program: &GoProgram) -> anyhow::Result<Path
         .with_context(|| format!("reading {}/go.mod", module.display()))?;
     let go_sum = std::fs::read(module.join("go.sum"))
         .with_context(|| format!("reading {}/go.sum", module.display()))?;
-    let stamp = cache::stamp(&[
+    // A wrapper's own Go files (the multi-call main.go) are part of the recipe too.
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(&module)?
+        .map(|entry| entry.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    sources.retain(|path| path.extension().is_some_and(|ext| ext == "go"));
+    sources.sort();
+    let sources = sources
+        .iter()
+        .map(std::fs::read)
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut parts: Vec<&[u8]> = vec![
         &go_mod,
         &go_sum,
         program.ldflags.as_bytes(),
         program.package.as_bytes(),
-    ]);
+    ];
+    parts.extend(sources.iter().map(Vec::as_slice));
+    let stamp = cache::stamp(&parts);
     Ok(cache::cache_dir()
         .join("go")
         .join(format!("{}-{}-{stamp}", program.binary, program.version))

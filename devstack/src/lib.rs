@@ -13,10 +13,11 @@ pub mod pki;
 pub mod poll;
 pub mod process;
 mod random;
+pub mod release;
 pub mod seed;
 pub mod stack;
 mod users;
 
 pub use components::dex;
 pub use description::{ClaimTestUser, DemoUser, Role, StackDescription};
-pub use stack::{Binaries, Ports, ProxyIdentity, Stack, StackOptions};
+pub use stack::{Binaries, Console, Ports, ProxyIdentity, Stack, StackOptions};

@@ -20,9 +20,13 @@ use anyhow::{Context, bail};
 /// so that a reboot forgets them with the processes that held them.
 pub const SLOTS_DIR: &str = "/run/kube-console/node-slots";
 /// 198.18.0.0/15 is reserved for benchmarking (RFC 2544): no real host answers there. Slot n
-/// takes 198.18.n.0/24 for its pods; 198.19.0.0/24 is every stack's service range (virtual
-/// addresses only: nothing routes them).
+/// takes 198.18.n.0/24 for its pods, the host keeping 198.18.n.1 on the node's bridge;
+/// 198.19.0.0/24 is every stack's service range (virtual addresses: only a stack that runs
+/// kube-proxy routes them, to its own bridge).
 const SLOTS: u8 = 64;
+
+/// The kube-apiserver's `--service-cluster-ip-range`.
+pub const SERVICE_RANGE: &str = "198.19.0.0/24";
 
 /// One node stack's share of the host, and the folders of its kubelet and containerd.
 pub struct Node {
@@ -103,6 +107,13 @@ impl Node {
         format!("198.18.{}.0/24", self.slot)
     }
 
+    /// The host's address on the node's bridge, its pods' gateway: where pods reach the
+    /// stack's servers that listen beside loopback (an in-cluster console's Dex and
+    /// kube-apiserver).
+    pub fn host_address(&self) -> String {
+        format!("198.18.{}.1", self.slot)
+    }
+
     /// The kubelet's `cgroupRoot`: its pods' cgroups are below it in every hierarchy.
     pub fn cgroup_root(&self) -> String {
         format!("/kube-console-node{}", self.slot)
@@ -143,6 +154,38 @@ impl Drop for Node {
             }
             Err(err) => eprintln!("node: the host's changes stay: {err:#}"),
         }
+    }
+}
+
+/// The host's share of Service networking: kube-proxy's iptables rules and the route of the
+/// service range to one node's bridge. One stack at a time holds it (the rules and the route
+/// are the host's); taking it removes what a killed holder left, and dropping it (after
+/// kube-proxy has stopped) removes the rules. The route goes with the node's bridge.
+pub struct ServiceNetwork {
+    /// Held (flock) while the stack runs.
+    _lock: File,
+}
+
+impl ServiceNetwork {
+    pub fn take(node: &Node) -> anyhow::Result<ServiceNetwork> {
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(Path::new(SLOTS_DIR).join("service-network.lock"))?;
+        anyhow::ensure!(
+            try_lock(&lock),
+            "another stack runs kube-proxy (an in-cluster console, such as `cargo xtask demo --in-cluster`): stop it first"
+        );
+        host::remove_proxy_chains();
+        host::route_services(node)?;
+        Ok(ServiceNetwork { _lock: lock })
+    }
+}
+
+impl Drop for ServiceNetwork {
+    fn drop(&mut self) {
+        host::remove_proxy_chains();
     }
 }
 

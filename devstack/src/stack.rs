@@ -11,14 +11,16 @@ use crate::{
     StackDescription,
     components::{
         Component, Probe, Setup, apiserver, apiserver_proxy, bff, checker, containerd,
-        controller_manager, dex, etcd, kubelet, scheduler,
+        controller_manager, dex, etcd, kube_proxy, kubelet, scheduler,
     },
     gobuild::GoComponents,
     images,
-    node::Node,
+    node::{Node, ServiceNetwork},
     pki, poll,
     process::Service,
-    random, seed,
+    random,
+    release::{self, InCluster},
+    seed,
 };
 
 /// The console's own binaries and the built app.
@@ -44,6 +46,9 @@ pub struct Ports {
     /// The real node's kubelet and the kube-scheduler (both on loopback).
     pub kubelet: u16,
     pub scheduler: u16,
+    /// kube-proxy's health and metrics (on loopback; only an in-cluster console runs it).
+    pub kube_proxy_healthz: u16,
+    pub kube_proxy_metrics: u16,
 }
 
 impl Ports {
@@ -61,13 +66,15 @@ impl Ports {
             bff_metrics: 8444,
             kubelet: 10250,
             scheduler: 10259,
+            kube_proxy_healthz: 10256,
+            kube_proxy_metrics: 10249,
         }
     }
 
     /// Free ports chosen by the kernel, so that several stacks (a demo and tests) can run at once.
     pub fn ephemeral() -> anyhow::Result<Ports> {
         // Hold every listener until all are chosen, so that no two are the same.
-        let listeners = (0..11)
+        let listeners = (0..13)
             .map(|_| TcpListener::bind("127.0.0.1:0"))
             .collect::<Result<Vec<_>, _>>()?;
         let ports = listeners
@@ -86,6 +93,8 @@ impl Ports {
             bff_metrics: ports[8],
             kubelet: ports[9],
             scheduler: ports[10],
+            kube_proxy_healthz: ports[11],
+            kube_proxy_metrics: ports[12],
         })
     }
 }
@@ -113,11 +122,26 @@ pub struct StackOptions {
     pub node: bool,
     /// The apiserver-proxy's own identity at the kube-apiserver.
     pub proxy_identity: ProxyIdentity,
+    /// How the console's own servers run.
+    pub console: Console,
+}
+
+/// How the console's servers (the BFF and the apiserver-proxy) run.
+#[derive(Debug, Clone)]
+pub enum Console {
+    /// As processes on loopback, from `StackOptions::binaries`: the demo, the tests, the
+    /// benchmarks.
+    Processes,
+    /// As the chart's release on the stack's real node (which it must then have), from the
+    /// images, behind kube-proxy (`release.rs`).
+    InCluster(InCluster),
 }
 
 /// A running stack. Dropping it stops every component, in the reverse order of their start.
 pub struct Stack {
     services: Vec<Running>,
+    /// Dropped after the services (kube-proxy) have stopped: removes kube-proxy's rules.
+    service_network: Option<ServiceNetwork>,
     /// Dropped after the services have stopped: undoes the node's changes to the host.
     node: Option<Node>,
     description: StackDescription,
@@ -164,10 +188,19 @@ impl Stack {
             .node
             .then(|| Node::take_slot(&options.state_dir))
             .transpose()?;
-        let mut setup = Setup::prepare(options)?;
+        let in_cluster = match &options.console {
+            Console::InCluster(in_cluster) => Some(in_cluster),
+            Console::Processes => None,
+        };
+        let service_network = match (in_cluster, &node) {
+            (Some(_), Some(node)) => Some(ServiceNetwork::take(node)?),
+            _ => None,
+        };
+        let mut setup = Setup::prepare(options, node.as_ref())?;
         setup.description.node_name = node.as_ref().map(|n| n.name.clone());
         let mut stack = Stack {
             services: Vec::new(),
+            service_network: None,
             node: None,
             description: setup.description.clone(),
             http: checker(&setup.ca.cert_pem)?,
@@ -201,7 +234,10 @@ impl Stack {
                 images::import(&node.containerd_socket(), &image_tars).await?;
                 let scheduler = stack.launch(scheduler::component(&setup)?)?;
                 let kubelet = stack.launch(kubelet::component(&setup, node)?)?;
-                Some((scheduler, kubelet))
+                let kube_proxy = in_cluster
+                    .map(|_| stack.launch(kube_proxy::component(&setup, node)?))
+                    .transpose()?;
+                Some((scheduler, kubelet, kube_proxy))
             }
             _ => None,
         };
@@ -220,15 +256,32 @@ impl Stack {
             }
             ProxyIdentity::ClientCertificate => None,
         };
-        let apiserver_proxy =
-            stack.launch(apiserver_proxy::component(&setup, proxy_token.as_deref())?)?;
-        let bff = stack.launch(bff::component(&setup, &client_secret)?)?;
-        stack.ready(apiserver_proxy).await?;
-        stack.ready(bff).await?;
-        if let Some((scheduler, kubelet)) = node_components {
+        let servers = match in_cluster {
+            None => {
+                let apiserver_proxy =
+                    stack.launch(apiserver_proxy::component(&setup, proxy_token.as_deref())?)?;
+                let bff = stack.launch(bff::component(&setup, &client_secret)?)?;
+                Some((apiserver_proxy, bff))
+            }
+            Some(_) => None,
+        };
+        if let Some((apiserver_proxy, bff)) = servers {
+            stack.ready(apiserver_proxy).await?;
+            stack.ready(bff).await?;
+        }
+        if let Some((scheduler, kubelet, kube_proxy)) = node_components {
             stack.ready(scheduler).await?;
             stack.ready(kubelet).await?;
+            if let Some(kube_proxy) = kube_proxy {
+                stack.ready(kube_proxy).await?;
+            }
         }
+        if let (Some(in_cluster), Some(node)) = (in_cluster, &node) {
+            let pin =
+                release::install(&setup, node, in_cluster, &client_secret, &stack.http).await?;
+            stack.description.browser_spki_pins.push(pin);
+        }
+        stack.service_network = service_network;
         stack.node = node;
         Ok(stack)
     }

@@ -50,6 +50,20 @@ impl TestStack {
         )))
     }
 
+    /// A stack whose console runs in the cluster: the one of KCONSOLE_STACK if its console does
+    /// (`cargo xtask demo --in-cluster`), or else one of this test's own.
+    pub async fn in_cluster() -> anyhow::Result<TestStack> {
+        if let Some(path) = std::env::var_os("KCONSOLE_STACK") {
+            let description = StackDescription::read(&PathBuf::from(path))?;
+            if description.console_namespace.is_some() {
+                return Ok(TestStack::Shared(Box::new(description)));
+            }
+        }
+        Ok(TestStack::Own(Box::new(
+            OwnStack::new("24h").in_cluster().start().await?,
+        )))
+    }
+
     pub fn description(&self) -> &StackDescription {
         match self {
             TestStack::Shared(description) => description,
@@ -176,6 +190,23 @@ pub fn rss_kib(pid: u32) -> anyhow::Result<u64> {
         .context("no VmRSS")
 }
 
+/// Process ids of the programs run as `program` (their first argument): an in-cluster
+/// console's replicas on the node (each image runs its one binary, `/bff` or
+/// `/apiserver-proxy`).
+pub fn pids_of_program(program: &str) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
+            let first = cmdline.split(|b| *b == 0).next()?;
+            (first == program.as_bytes()).then_some(pid)
+        })
+        .collect()
+}
+
 /// `kubectl_admin` that must succeed; returns its standard output, trimmed.
 pub fn kubectl_admin_ok(description: &StackDescription, args: &[&str]) -> anyhow::Result<String> {
     let output = kubectl_admin(description, args)?;
@@ -219,6 +250,9 @@ pub struct OwnStack {
     pub node: bool,
     /// The app the BFF serves, if not the repository's `dist/`.
     pub dist_dir: Option<PathBuf>,
+    /// The console as the chart's release on the node (implies `node`), from the images in
+    /// `target/images/` (`cargo xtask images`; `cargo xtask test` builds them).
+    pub in_cluster: bool,
 }
 
 impl OwnStack {
@@ -228,7 +262,14 @@ impl OwnStack {
             signing_key_rotation: None,
             node: false,
             dist_dir: None,
+            in_cluster: false,
         }
+    }
+
+    pub fn in_cluster(mut self) -> OwnStack {
+        self.node = true;
+        self.in_cluster = true;
+        self
     }
 
     pub fn node(mut self) -> OwnStack {
@@ -254,11 +295,25 @@ async fn start_own(own: OwnStack) -> anyhow::Result<Stack> {
         apiserver_proxy: bin_dir.join("apiserver-proxy"),
         dist_dir: own.dist_dir.clone().unwrap_or_else(|| root.join("dist")),
     };
-    if !binaries.bff.is_file() || !binaries.dist_dir.join("index.html").is_file() {
+    // An in-cluster console runs from its images instead.
+    if !own.in_cluster
+        && (!binaries.bff.is_file() || !binaries.dist_dir.join("index.html").is_file())
+    {
         anyhow::bail!(
             "build the app and servers first (cargo xtask build, or run cargo xtask test)"
         );
     }
+    let console = if own.in_cluster {
+        let images = in_cluster_images(&root)?;
+        devstack::Console::InCluster(devstack::release::InCluster {
+            helm: go.helm.clone(),
+            chart: root.join("charts/kube-console"),
+            values: root.join("charts/kube-console/ci/local-values.yaml"),
+            images,
+        })
+    } else {
+        devstack::Console::Processes
+    };
     let ports = Ports::ephemeral()?;
     let state_dir = root.join(format!(
         "target/e2e-own-{}-{}",
@@ -276,8 +331,30 @@ async fn start_own(own: OwnStack) -> anyhow::Result<Stack> {
         node: own.node,
         // The shared stack uses a ServiceAccount token: both identities are exercised.
         proxy_identity: ProxyIdentity::ClientCertificate,
+        console,
     })
     .await
+}
+
+/// The console's images as `cargo xtask images` (or `cargo xtask test`) wrote them.
+fn in_cluster_images(root: &std::path::Path) -> anyhow::Result<Vec<PathBuf>> {
+    let images: Vec<PathBuf> = ["kube-console-bff", "kube-console-apiserver-proxy"]
+        .iter()
+        // Named by the workspace's version, which is this crate's.
+        .map(|name| {
+            root.join(format!(
+                "target/images/{name}-{}.oci.tar",
+                env!("CARGO_PKG_VERSION")
+            ))
+        })
+        .collect();
+    if let Some(missing) = images.iter().find(|image| !image.is_file()) {
+        anyhow::bail!(
+            "{} is missing: build the images first (cargo xtask images, or run cargo xtask test)",
+            missing.display()
+        );
+    }
+    Ok(images)
 }
 
 pub fn repo_root() -> PathBuf {

@@ -85,6 +85,24 @@ fn chart_lints_strictly_and_renders() -> anyhow::Result<()> {
         assert!(budgets.iter().all(|b| b["spec"]["maxUnavailable"] == 1));
         let bff = &deployment(&docs, "bff")?["spec"]["template"]["spec"];
         assert_eq!(bff["automountServiceAccountToken"], false);
+        // The proxy's token is mounted by name (where its configuration reads it), whether or
+        // not the cluster runs the ServiceAccount admission plugin; the BFF has none.
+        let proxy = &deployment(&docs, "apiserver-proxy")?["spec"]["template"]["spec"];
+        assert_eq!(proxy["automountServiceAccountToken"], false);
+        let projected = proxy["volumes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|v| v["name"] == "kube-api-access")
+            .context("the proxy's token volume")?;
+        let sources = projected["projected"]["sources"].to_string();
+        assert!(sources.contains("serviceAccountToken") && sources.contains("kube-root-ca.crt"));
+        assert!(
+            bff["volumes"]
+                .to_string()
+                .find("serviceAccountToken")
+                .is_none()
+        );
         let plain = variant.iter().any(|a| a == "ingress.enabled=true");
         let scheme = &bff["containers"][0]["readinessProbe"]["httpGet"]["scheme"];
         assert_eq!(scheme, if plain { "HTTP" } else { "HTTPS" });
@@ -167,6 +185,10 @@ fn the_schema_refuses_bad_values() -> anyhow::Result<()> {
         (
             "console.cookieKey.name=Not_A_Name",
             "at '/console/cookieKey/name'",
+        ),
+        (
+            "apiserverProxy.service.clusterIP=198.19.0.256",
+            "at '/apiserverProxy/service/clusterIP'",
         ),
     ] {
         let output = helm.run(&["template", "kube-console", path_str(&chart)?, "--set", bad])?;

@@ -20,7 +20,12 @@ use devstack::{Binaries, Ports, ProxyIdentity, Stack, StackOptions};
 #[command(name = "cargo xtask")]
 enum Task {
     /// Build everything, start the real local stack with demo users, and run until Ctrl-C.
-    Demo,
+    Demo {
+        /// Run the console in the local cluster instead: its images on the real node, installed
+        /// with the Helm chart (charts/kube-console) behind kube-proxy.
+        #[arg(long)]
+        in_cluster: bool,
+    },
     /// fmt check, clippy, unit and integration tests, and the e2e suite against the real stack.
     Test,
     /// Install missing tools and build the Go components, the app and the servers.
@@ -29,7 +34,12 @@ enum Task {
     /// console with 10,000 objects; the app's first and second visit.
     Bench,
     /// Build the app and the console's two container images (OCI layouts in target/images/).
-    Images,
+    Images {
+        /// Cargo's profile for the servers: `server` for the images people run, `dev` for a
+        /// quick build of the same recipe (what `cargo xtask test` uses).
+        #[arg(long, default_value = "server")]
+        profile: String,
+    },
     /// trunk's post-build hook (Trunk.toml): splits the app's wasm at its lazy routes.
     SplitWasm,
 }
@@ -39,13 +49,13 @@ async fn main() -> anyhow::Result<()> {
     let root = repo_root();
     std::env::set_current_dir(&root)?;
     match Task::parse() {
-        Task::Demo => demo(&root).await,
+        Task::Demo { in_cluster } => demo(&root, in_cluster).await,
         Task::Test => test(&root).await,
         Task::Build => build(&root, Profile::Release).map(drop),
         Task::Bench => bench(&root).await,
-        Task::Images => {
+        Task::Images { profile } => {
             build_app(&root)?;
-            images::build(&root, &root.join("dist")).map(drop)
+            images::build(&root, &root.join("dist"), &profile).map(drop)
         }
         Task::SplitWasm => split::split_wasm(&root),
     }
@@ -75,13 +85,19 @@ struct Built {
     binaries: Binaries,
 }
 
-fn build(root: &Path, profile: Profile) -> anyhow::Result<Built> {
-    let started = Instant::now();
+/// What every stack needs: kubectl, the node's packages, the Go components and the app.
+fn build_stack(root: &Path) -> anyhow::Result<devstack::gobuild::GoComponents> {
     prerequisites::ensure_kubectl()?;
     prerequisites::ensure_node_packages()?;
     step("building the Go components (cached outside the repository)");
     let go = devstack::gobuild::ensure_all(root)?;
     build_app(root)?;
+    Ok(go)
+}
+
+fn build(root: &Path, profile: Profile) -> anyhow::Result<Built> {
+    let started = Instant::now();
+    let go = build_stack(root)?;
 
     step("building the servers");
     let (cargo_profile, dir) = match profile {
@@ -147,12 +163,31 @@ fn report_sizes(sizes: &[precompress::Sizes]) {
     );
 }
 
-async fn demo(root: &Path) -> anyhow::Result<()> {
-    let built = build(root, Profile::Release)?;
+async fn demo(root: &Path, in_cluster: bool) -> anyhow::Result<()> {
+    let (built, console) = if in_cluster {
+        let go = build_stack(root)?;
+        let images = images::build(root, &root.join("dist"), "server")?;
+        let console = in_cluster_console(root, &go, &images);
+        // The servers run from the images: no binaries of theirs are started.
+        let binaries = Binaries {
+            bff: PathBuf::new(),
+            apiserver_proxy: PathBuf::new(),
+            dist_dir: root.join("dist"),
+        };
+        (Built { go, binaries }, console)
+    } else {
+        (build(root, Profile::Release)?, devstack::Console::Processes)
+    };
     step("starting the stack");
     let started = Instant::now();
-    let (stack, description_file) =
-        start_stack(root.join("target/demo"), Ports::demo(), built, "info").await?;
+    let (stack, description_file) = start_stack(
+        root.join("target/demo"),
+        Ports::demo(),
+        built,
+        console,
+        "info",
+    )
+    .await?;
     let node = stack.description().node_name.as_deref().unwrap_or("none");
     let description = stack.description();
     println!();
@@ -171,6 +206,12 @@ async fn demo(root: &Path) -> anyhow::Result<()> {
     println!("  CA to trust:       {}", description.ca_file.display());
     println!("  logs:              {}", description.log_dir.display());
     println!("  node:              {node} (kubelet + containerd; pods run)");
+    if let Some(namespace) = &description.console_namespace {
+        println!(
+            "  the console:       Helm release {} in namespace {namespace} (kubectl -n {namespace} get pods)",
+            devstack::release::RELEASE
+        );
+    }
     println!("Demo users (log in with \"Log in with Email\"):");
     for user in &description.users {
         let scope = user
@@ -207,6 +248,8 @@ async fn test(root: &Path) -> anyhow::Result<()> {
     ]))?;
     prerequisites::ensure_browser()?;
     let built = build(root, Profile::Test)?;
+    // For the in-cluster test (e2e/tests/in_cluster.rs), which installs the chart from them.
+    images::build(root, &root.join("dist"), "dev")?;
     step("cargo clippy for the app's real target (wasm32)");
     run(Command::new("cargo").args([
         "clippy",
@@ -230,6 +273,7 @@ async fn test(root: &Path) -> anyhow::Result<()> {
         root.join("target/e2e-stack"),
         Ports::ephemeral()?,
         built,
+        devstack::Console::Processes,
         "trace",
     )
     .await?;
@@ -250,6 +294,7 @@ async fn start_stack(
     state_dir: PathBuf,
     ports: Ports,
     built: Built,
+    console: devstack::Console,
     server_log_filter: &str,
 ) -> anyhow::Result<(Stack, PathBuf)> {
     let stack = Stack::start(&StackOptions {
@@ -264,6 +309,7 @@ async fn start_stack(
         node: true,
         // As the chart runs it in a cluster.
         proxy_identity: ProxyIdentity::ServiceAccountToken,
+        console,
     })
     .await?;
     let description_file = state_dir.join("stack.json");
@@ -294,6 +340,7 @@ async fn bench(root: &Path) -> anyhow::Result<()> {
         root.join("target/bench-stack"),
         Ports::ephemeral()?,
         built,
+        devstack::Console::Processes,
         "warn",
     )
     .await?;
@@ -313,6 +360,21 @@ async fn bench(root: &Path) -> anyhow::Result<()> {
         });
     drop(stack);
     result
+}
+
+/// The chart's release on the node, from `images`, with the local stack's values.
+fn in_cluster_console(
+    root: &Path,
+    go: &devstack::gobuild::GoComponents,
+    images: &[images::Written],
+) -> devstack::Console {
+    let chart = root.join("charts/kube-console");
+    devstack::Console::InCluster(devstack::release::InCluster {
+        helm: go.helm.clone(),
+        values: chart.join("ci/local-values.yaml"),
+        chart,
+        images: images.iter().map(|image| image.file.clone()).collect(),
+    })
 }
 
 pub fn run(command: &mut Command) -> anyhow::Result<()> {

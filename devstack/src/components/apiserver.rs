@@ -4,9 +4,8 @@
 use super::{Component, Probe, Setup, etcd};
 use crate::pki::ServiceAccountKeys;
 
-/// Service addresses are virtual (nothing routes them); taken from 198.18.0.0/15, the
-/// benchmarking range, as every address the stack makes (pod subnets: `node.rs`).
-const SERVICE_RANGE: &str = "198.19.0.0/24";
+use crate::node::SERVICE_RANGE;
+
 /// The `kubernetes` Service's address, the first of the range.
 const SERVICE_IP: &str = "198.19.0.1";
 
@@ -14,7 +13,7 @@ pub fn component(
     setup: &Setup<'_>,
     service_account: &ServiceAccountKeys,
 ) -> anyhow::Result<Component> {
-    let tls = setup.server_cert(
+    let tls = setup.host_server_cert(
         "kube-apiserver",
         &[
             "kubernetes",
@@ -34,7 +33,7 @@ pub fn component(
         .args(["--etcd-servers", &etcd::client_url(setup.options.ports)])
         .args([
             "--bind-address",
-            "127.0.0.1",
+            &setup.host,
             "--secure-port",
             &setup.options.ports.apiserver.to_string(),
         ])

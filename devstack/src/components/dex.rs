@@ -16,13 +16,13 @@ pub const CLIENT_ID: &str = "kube-console";
 pub fn component(setup: &Setup<'_>, client_secret: &str) -> anyhow::Result<Component> {
     let options = setup.options;
     let description = &setup.description;
-    let tls = setup.server_cert("dex", &[])?;
+    let tls = setup.host_server_cert("dex", &[])?;
     let config_file = setup.run.join("dex.yaml");
     std::fs::write(
         &config_file,
         config(&DexSettings {
             issuer: &description.dex_issuer,
-            listen: &format!("127.0.0.1:{}", options.ports.dex),
+            listen: &format!("{}:{}", setup.host, options.ports.dex),
             tls: &tls,
             client_secret,
             redirect_uri: &format!("{}/auth/callback", description.console_url),

@@ -1,13 +1,14 @@
-//! The pod network: one bridge of the node's own, addresses from its slot's subnet in
-//! 198.18.0.0/15, no gateway, no masquerading and no iptables rules. A pod can reach other pods
-//! of its node and its own loopback (containerd adds that), and nothing else: it has no default
-//! route.
+//! The pod network: one bridge of the node's own (made by `host::prepare`, with the host's
+//! address on it), addresses from its slot's subnet in 198.18.0.0/15, no masquerading and no
+//! iptables rules of its own. A pod reaches other pods of its node, the host's bridge address,
+//! the service range through it (where kube-proxy runs), and its own loopback (containerd adds
+//! that); nothing else: it has no default route.
 
 use std::path::Path;
 
 use serde_json::json;
 
-use super::Node;
+use super::{Node, SERVICE_RANGE};
 
 /// Writes the conflist into `conf_dir` (containerd's CNI configuration folder); host-local
 /// keeps its leases under `data_dir` (in the node's folder, not /var/lib/cni).
@@ -26,7 +27,10 @@ pub fn write_conflist(node: &Node, conf_dir: &Path, data_dir: &Path) -> anyhow::
                 "ipam": {
                     "type": "host-local",
                     "dataDir": data_dir,
-                    "ranges": [[{"subnet": node.pod_subnet()}]],
+                    // The gateway is reserved for the host; `isGateway` would have the plugin
+                    // turn on forwarding for every interface of the host.
+                    "ranges": [[{"subnet": node.pod_subnet(), "gateway": node.host_address()}]],
+                    "routes": [{"dst": SERVICE_RANGE, "gw": node.host_address()}],
                 },
             },
         ],

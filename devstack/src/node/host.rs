@@ -77,6 +77,7 @@ pub fn prepare(node: &Node) -> anyhow::Result<()> {
     }
     std::fs::write(proc_sys(IPV6_OFF_FOR_NEW), "1")
         .map_err(|e| anyhow::anyhow!("turning IPv6 off for new interfaces: {e}"))?;
+    make_bridge(node)?;
     for hierarchy in cgroup_hierarchies() {
         let dir = hierarchy.join(node.cgroup_root().trim_start_matches('/'));
         std::fs::create_dir_all(&dir)?;
@@ -87,6 +88,56 @@ pub fn prepare(node: &Node) -> anyhow::Result<()> {
             }
         }
     }
+    Ok(())
+}
+
+/// The node's bridge, made before the CNI plugin meets it: the host's address on it must exist
+/// before servers listen there. Forwarding is on for packets that come in on it only (a pod's
+/// packet to a Service address goes back out to the pod behind it); the host's other
+/// interfaces keep their setting. Deleting the bridge undoes both.
+fn make_bridge(node: &Node) -> anyhow::Result<()> {
+    let bridge = node.bridge();
+    let address = format!("{}/24", node.host_address());
+    for args in [
+        &["link", "add", "name", &bridge, "type", "bridge"][..],
+        &["addr", "add", &address, "dev", &bridge],
+        &["link", "set", &bridge, "up"],
+    ] {
+        let output = Command::new("ip").args(args).output()?;
+        anyhow::ensure!(
+            output.status.success(),
+            "ip {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    std::fs::write(proc_sys(&format!("net/ipv4/conf/{bridge}/forwarding")), "1")
+        .map_err(|e| anyhow::anyhow!("turning forwarding on for {bridge}: {e}"))?;
+    Ok(())
+}
+
+/// Routes the service range to the node's bridge, so that the host's packets to a Service
+/// address (which kube-proxy rewrites to a pod's) never take the default route off the machine,
+/// even before kube-proxy's rules are there. One stack at a time (`ServiceProxyLock`).
+pub fn route_services(node: &Node) -> anyhow::Result<()> {
+    let output = Command::new("ip")
+        .args([
+            "route",
+            "replace",
+            super::SERVICE_RANGE,
+            "dev",
+            &node.bridge(),
+            "src",
+            &node.host_address(),
+        ])
+        .output()?;
+    anyhow::ensure!(
+        output.status.success(),
+        "routing {} to {}: {}",
+        super::SERVICE_RANGE,
+        node.bridge(),
+        String::from_utf8_lossy(&output.stderr).trim()
+    );
     Ok(())
 }
 
@@ -315,16 +366,47 @@ fn remove_cgroups(node: &Node) {
 
 /// Removes the kubelet's chains: first every rule that jumps to one, then the chain.
 fn remove_chains() {
+    remove_chains_where(|table, chain| CHAINS.contains(&(table, chain)));
+}
+
+/// Removes kube-proxy's chains (`KUBE-SERVICES`, `KUBE-SVC-…`, …: every `KUBE-` chain that is
+/// not the kubelet's), as `kube-proxy --cleanup` would; for when it has stopped, or was killed.
+pub fn remove_proxy_chains() {
+    remove_chains_where(|table, chain| {
+        chain.starts_with("KUBE-") && !CHAINS.contains(&(table, chain))
+    });
+}
+
+/// Removes the chains `owned` picks, in the filter, nat and mangle tables for IPv4 and IPv6:
+/// first every rule elsewhere that jumps to one, then their rules, then the chains.
+fn remove_chains_where(owned: impl Fn(&str, &str) -> bool) {
     for tool in ["iptables", "ip6tables"] {
-        for (table, chain) in CHAINS {
+        for table in ["filter", "nat", "mangle"] {
             let Ok(output) = Command::new(tool).args(["-w", "-t", table, "-S"]).output() else {
                 continue;
             };
             let rules = String::from_utf8_lossy(&output.stdout);
+            let chains: Vec<&str> = rules
+                .lines()
+                .filter_map(|rule| rule.strip_prefix("-N "))
+                .filter(|chain| owned(table, chain))
+                .collect();
+            if chains.is_empty() {
+                continue;
+            }
             for rule in rules.lines() {
-                let jumps = rule.ends_with(&format!(" -j {chain}"))
-                    || rule.contains(&format!(" -j {chain} "));
-                if let (Some(spec), true) = (rule.strip_prefix("-A "), jumps) {
+                let Some(spec) = rule.strip_prefix("-A ") else {
+                    continue;
+                };
+                let in_owned = spec
+                    .split(' ')
+                    .next()
+                    .is_some_and(|chain| chains.contains(&chain));
+                let jumps = chains.iter().any(|chain| {
+                    rule.ends_with(&format!(" -j {chain}"))
+                        || rule.contains(&format!(" -j {chain} "))
+                });
+                if jumps && !in_owned {
                     // `-S` quotes comments the way a shell reads them.
                     quiet(
                         Command::new("sh")
@@ -333,8 +415,10 @@ fn remove_chains() {
                     );
                 }
             }
-            if rules.lines().any(|r| r == format!("-N {chain}")) {
+            for chain in &chains {
                 quiet(Command::new(tool).args(["-w", "-t", table, "-F", chain]));
+            }
+            for chain in &chains {
                 quiet(Command::new(tool).args(["-w", "-t", table, "-X", chain]));
             }
         }

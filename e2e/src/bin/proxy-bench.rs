@@ -279,13 +279,29 @@ async fn main() -> anyhow::Result<()> {
     let admin = stack.user(Role::Admin).context("no admin")?;
     let token = e2e::http_login::id_token(&http, &stack.console_url, admin).await?;
 
+    // An in-cluster console's replicas are found by their program; a local one by its pid.
+    let rss = |program: &str| -> anyhow::Result<u64> {
+        match stack.pids.get(program.trim_start_matches('/')) {
+            Some(pid) => e2e::rss_kib(*pid),
+            None => e2e::pids_of_program(program)
+                .into_iter()
+                .map(e2e::rss_kib)
+                .sum(),
+        }
+    };
+    let proxy_idle = rss("/apiserver-proxy")?;
     let mut results = serde_json::Map::new();
     println!("All processes on all {} cores:", cores());
     results.insert(
         "shared_cores".into(),
         compare(&http, &stack, &token).await?.into(),
     );
-    match OwnCores::pin(&stack)? {
+    // An in-cluster console's servers are pods: pinning them is the node's business.
+    let pinned = match stack.console_namespace {
+        Some(_) => None,
+        None => OwnCores::pin(&stack)?,
+    };
+    match pinned {
         Some(pinned) => {
             println!(
                 "The cluster (etcd, kube-apiserver, kube-controller-manager, Dex) on CPU {}, \
@@ -301,11 +317,13 @@ async fn main() -> anyhow::Result<()> {
             drop(pinned);
             results.insert("own_cores".into(), measured?.into());
         }
-        None => println!("(fewer than 2 cores or no taskset: the own-cores comparison is skipped)"),
+        None => println!(
+            "(fewer than 2 cores, no taskset, or an in-cluster console: the own-cores comparison is skipped)"
+        ),
     }
 
-    let bff_pid = *stack.pids.get("bff").context("no bff pid")?;
-    let idle = e2e::rss_kib(bff_pid)?;
+    let proxy_loaded = rss("/apiserver-proxy")?;
+    let idle = rss("/bff")?;
     let watch = format!(
         "{}/api/k8s/api/v1/namespaces/team-a/configmaps?watch=1",
         stack.console_url
@@ -322,15 +340,29 @@ async fn main() -> anyhow::Result<()> {
         );
         held.push((client, response));
     }
-    let loaded = e2e::rss_kib(bff_pid)?;
+    let loaded = rss("/bff")?;
+    let replicas = if stack.console_namespace.is_some() {
+        " (both replicas)"
+    } else {
+        ""
+    };
     println!(
-        "BFF memory: {:.1} MiB idle, {:.1} MiB holding {HELD_CONNECTIONS} open watch connections",
+        "BFF memory{replicas}: {:.1} MiB idle, {:.1} MiB holding {HELD_CONNECTIONS} open watch connections",
         idle as f64 / 1024.0,
         loaded as f64 / 1024.0
+    );
+    println!(
+        "apiserver-proxy memory{replicas}: {:.1} MiB idle, {:.1} MiB after the load",
+        proxy_idle as f64 / 1024.0,
+        proxy_loaded as f64 / 1024.0
     );
     results.insert(
         "bff_rss_kib".into(),
         json!({"idle": idle, "held_connections": HELD_CONNECTIONS, "loaded": loaded}),
+    );
+    results.insert(
+        "apiserver_proxy_rss_kib".into(),
+        json!({"idle": proxy_idle, "after_load": proxy_loaded}),
     );
     drop(held);
     let out = path.with_file_name("bench.json");
