@@ -147,6 +147,9 @@ pub struct Stack {
     description: StackDescription,
     /// Trusts only the stack's CA; for the readiness probes.
     http: reqwest::Client,
+    /// etcd's data of this start (never read by another start), removed once it has stopped:
+    /// its write-ahead log takes 64 MB at once, and a test run starts many stacks.
+    etcd_data: PathBuf,
 }
 
 /// A component's process and how to tell that it is ready (again, after a restart).
@@ -160,6 +163,7 @@ impl Drop for Stack {
         while let Some(mut running) = self.services.pop() {
             running.service.stop(Duration::from_secs(5));
         }
+        let _ = std::fs::remove_dir_all(&self.etcd_data);
     }
 }
 
@@ -204,6 +208,7 @@ impl Stack {
             node: None,
             description: setup.description.clone(),
             http: checker(&setup.ca.cert_pem)?,
+            etcd_data: etcd::data_dir(&setup),
         };
 
         let etcd = stack.launch(etcd::component(&setup))?;

@@ -404,6 +404,25 @@ impl Browser {
             .and_then(|json| serde_json::from_str::<String>(json).ok()))
     }
 
+    /// The YAML editor's text.
+    pub async fn editor_text(&self) -> anyhow::Result<String> {
+        let editor = self.wait_for("[data-testid=yaml-editor]").await?;
+        Ok(editor.prop("value").await?.unwrap_or_default())
+    }
+
+    /// Replaces the YAML editor's text the way typing would (an input event); applies nothing.
+    pub async fn type_into_editor(&self, text: &str) -> anyhow::Result<()> {
+        let editor = self.wait_for("[data-testid=yaml-editor]").await?;
+        self.client
+            .execute(
+                "const [el, text] = arguments; el.value = text; \
+                 el.dispatchEvent(new Event('input', {bubbles: true}));",
+                vec![serde_json::to_value(&editor)?, json!(text)],
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Where the browser saves downloads.
     pub fn downloads_dir(&self) -> PathBuf {
         self.profile.join("downloads")

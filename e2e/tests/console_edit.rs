@@ -6,26 +6,16 @@ use std::time::Duration;
 
 use devstack::Role;
 use e2e::{TestStack, browser::Browser};
-use serde_json::json;
 
 /// Replaces the editor's text the way typing would (an input event), and applies it.
 async fn apply_yaml(browser: &Browser, text: &str) -> anyhow::Result<()> {
-    let editor = browser.wait_for("[data-testid=yaml-editor]").await?;
-    browser
-        .client
-        .execute(
-            "const [el, text] = arguments; el.value = text; \
-             el.dispatchEvent(new Event('input', {bubbles: true}));",
-            vec![serde_json::to_value(&editor)?, json!(text)],
-        )
-        .await?;
+    browser.type_into_editor(text).await?;
     browser.click("[data-testid=editor-apply]").await?;
     Ok(())
 }
 
 async fn editor_text(browser: &Browser) -> anyhow::Result<String> {
-    let editor = browser.wait_for("[data-testid=yaml-editor]").await?;
-    Ok(editor.prop("value").await?.unwrap_or_default())
+    browser.editor_text().await
 }
 
 async fn editor_errors(browser: &Browser) -> anyhow::Result<String> {

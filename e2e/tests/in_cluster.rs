@@ -17,9 +17,9 @@ use std::{
 };
 
 use devstack::Role;
-use e2e::{TestStack, browser::Browser, http_login, kubeconfig_download::download_kubeconfig};
+use e2e::{TestStack, http_login, kubeconfig_download::download_kubeconfig};
 use reqwest::{Url, header};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 const BFF: &str = "kube-console-bff";
 const PROXY: &str = "kube-console-apiserver-proxy";
@@ -74,10 +74,10 @@ async fn the_console_runs_in_the_cluster_and_rolls_without_logouts() -> anyhow::
     editor.wait_for("[data-testid=object-spec]").await?;
     editor.mark_page_load().await?;
     editor.click_button("Edit YAML").await?;
-    let loaded = editor_text(&editor).await?;
+    let loaded = editor.editor_text().await?;
     assert!(loaded.contains("greeting: hello"), "{loaded}");
     let typed = loaded.replace("greeting: hello", "greeting: typed-before-the-restarts");
-    type_into_editor(&editor, &typed).await?;
+    editor.type_into_editor(&typed).await?;
 
     // Each server rolls (new pods replace both old ones) while objects change.
     let mut created = Vec::new();
@@ -127,7 +127,7 @@ async fn the_console_runs_in_the_cluster_and_rolls_without_logouts() -> anyhow::
         editor.same_page_load().await?,
         "the editor's page was reloaded"
     );
-    assert_eq!(editor_text(&editor).await?, typed, "the edit was lost");
+    assert_eq!(editor.editor_text().await?, typed, "the edit was lost");
     editor.click("[data-testid=editor-apply]").await?;
     devstack::poll::until("the saved edit", Duration::from_secs(30), || async {
         let greeting = stack.kubectl_ok(&[
@@ -460,25 +460,6 @@ fn pods(stack: &TestStack, namespace: &str, deployment: &str) -> anyhow::Result<
             })
         })
         .collect())
-}
-
-async fn editor_text(browser: &Browser) -> anyhow::Result<String> {
-    let editor = browser.wait_for("[data-testid=yaml-editor]").await?;
-    Ok(editor.prop("value").await?.unwrap_or_default())
-}
-
-/// Replaces the editor's text the way typing would (an input event), without applying it.
-async fn type_into_editor(browser: &Browser, text: &str) -> anyhow::Result<()> {
-    let editor = browser.wait_for("[data-testid=yaml-editor]").await?;
-    browser
-        .client
-        .execute(
-            "const [el, text] = arguments; el.value = text; \
-             el.dispatchEvent(new Event('input', {bubbles: true}));",
-            vec![serde_json::to_value(&editor)?, json!(text)],
-        )
-        .await?;
-    Ok(())
 }
 
 /// The resident memory of the console's server processes on the node, for the report.

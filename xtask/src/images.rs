@@ -35,35 +35,27 @@ pub struct Written {
 }
 
 /// Builds both servers statically and writes their images into `target/images/`; the app must
-/// already be built in `dist` (with its precompressed files). `profile` is cargo's: `server`
-/// for the images people run, `dev` for the in-cluster tests (the same code and recipe,
-/// unoptimised: a cold build takes a fraction of the time).
-pub fn build(root: &Path, dist: &Path, profile: &str) -> anyhow::Result<Vec<Written>> {
+/// already be built in `dist` (with its precompressed files).
+pub fn build(root: &Path, dist: &Path) -> anyhow::Result<Vec<Written>> {
     tools::ensure_rust_target(MUSL)?;
     prerequisites::ensure_musl()?;
-    step(&format!(
-        "building the servers as static binaries (musl, {profile} profile)"
-    ));
+    step("building the servers as static binaries (musl, server profile)");
     let cargo_home = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
         .context("neither CARGO_HOME nor HOME is set")?;
-    // Symbols stripped: a third of the size of the server profile's binaries, most of the dev
-    // profile's (whose images the tests import); a panic still names its file and line.
+    // Symbols stripped (a sixth of each image); a panic still names its file and line.
     let remap = format!(
         "-C target-feature=+crt-static -C strip=symbols --remap-path-prefix={}=/src --remap-path-prefix={}=/cargo",
         root.display(),
         cargo_home.display()
     );
     run(Command::new("cargo")
-        .args(["build", "--profile", profile, "--target", MUSL])
+        .args(["build", "--profile", "server", "--target", MUSL])
         .args(["-p", "bff", "-p", "apiserver-proxy"])
         .env("CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS", remap)
         .env("CC_x86_64_unknown_linux_musl", prerequisites::MUSL_GCC))?;
-    let binaries =
-        root.join("target")
-            .join(MUSL)
-            .join(if profile == "dev" { "debug" } else { profile });
+    let binaries = root.join("target").join(MUSL).join("server");
 
     let revision = revision(root)?;
     let out = root.join("target/images");

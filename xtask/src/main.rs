@@ -34,12 +34,7 @@ enum Task {
     /// console with 10,000 objects; the app's first and second visit.
     Bench,
     /// Build the app and the console's two container images (OCI layouts in target/images/).
-    Images {
-        /// Cargo's profile for the servers: `server` for the images people run, `dev` for a
-        /// quick build of the same recipe (what `cargo xtask test` uses).
-        #[arg(long, default_value = "server")]
-        profile: String,
-    },
+    Images,
     /// trunk's post-build hook (Trunk.toml): splits the app's wasm at its lazy routes.
     SplitWasm,
 }
@@ -53,9 +48,9 @@ async fn main() -> anyhow::Result<()> {
         Task::Test => test(&root).await,
         Task::Build => build(&root, Profile::Release).map(drop),
         Task::Bench => bench(&root).await,
-        Task::Images { profile } => {
+        Task::Images => {
             build_app(&root)?;
-            images::build(&root, &root.join("dist"), &profile).map(drop)
+            images::build(&root, &root.join("dist")).map(drop)
         }
         Task::SplitWasm => split::split_wasm(&root),
     }
@@ -166,7 +161,7 @@ fn report_sizes(sizes: &[precompress::Sizes]) {
 async fn demo(root: &Path, in_cluster: bool) -> anyhow::Result<()> {
     let (built, console) = if in_cluster {
         let go = build_stack(root)?;
-        let images = images::build(root, &root.join("dist"), "server")?;
+        let images = images::build(root, &root.join("dist"))?;
         let console = in_cluster_console(root, &go, &images);
         // The servers run from the images: no binaries of theirs are started.
         let binaries = Binaries {
@@ -248,8 +243,8 @@ async fn test(root: &Path) -> anyhow::Result<()> {
     ]))?;
     prerequisites::ensure_browser()?;
     let built = build(root, Profile::Test)?;
-    // For the in-cluster test (e2e/tests/in_cluster.rs), which installs the chart from them.
-    images::build(root, &root.join("dist"), "dev")?;
+    // The images people run, for the in-cluster test (e2e/tests/in_cluster.rs).
+    images::build(root, &root.join("dist"))?;
     step("cargo clippy for the app's real target (wasm32)");
     run(Command::new("cargo").args([
         "clippy",

@@ -18,7 +18,7 @@ pub fn component(setup: &Setup<'_>) -> Component {
     command
         .args(["--name", "default", "--log-level", "warn"])
         .arg("--data-dir")
-        .arg(setup.run.join("etcd"))
+        .arg(data_dir(setup))
         .args([
             "--listen-client-urls",
             &client_url,
@@ -38,4 +38,9 @@ pub fn component(setup: &Setup<'_>) -> Component {
         ready: Probe::EtcdHealth(format!("{client_url}/health")),
         browser_pin: None,
     }
+}
+
+/// Where etcd keeps its data: in the folder of this start.
+pub fn data_dir(setup: &Setup<'_>) -> std::path::PathBuf {
+    setup.run.join("etcd")
 }
