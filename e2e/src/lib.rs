@@ -364,24 +364,41 @@ pub fn repo_root() -> PathBuf {
         .unwrap_or_default()
 }
 
-/// Neither the token nor its signature (the part that cannot be guessed) is in any component's log.
+/// Neither the token nor its signature (the part that cannot be guessed) is in any component's
+/// log: etcd, the kube-apiserver, Dex, both proxies, and on a stack with the real node the
+/// kubelet, containerd, the scheduler and the pods (an in-cluster console's servers log there).
 pub fn assert_not_logged(log_dir: &std::path::Path, token: &str) {
+    fn files(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                files(&path, out);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    let mut logs = Vec::new();
+    files(log_dir, &mut logs);
+    if let Some(state) = log_dir.parent() {
+        files(&state.join("node/pod-logs"), &mut logs);
+    }
+    // The BFF's own log (bff.log), or a BFF pod's (…/kube-console_kube-console-bff-…/bff/0.log).
+    let bff_logged = logs.iter().any(|log| {
+        let path = log.to_string_lossy();
+        (path.ends_with("/bff.log") || path.contains("-bff-"))
+            && std::fs::metadata(log).is_ok_and(|m| m.len() > 0)
+    });
+    assert!(bff_logged, "the BFF's log is empty: is it logging at all?");
     let signature = token.rsplit('.').next().unwrap_or(token);
-    let bff = std::fs::read_to_string(log_dir.join("bff.log")).unwrap_or_default();
-    assert!(
-        !bff.is_empty(),
-        "the BFF's log is empty: is it logging at all?"
-    );
-    // Every component's log: etcd, the kube-apiserver, Dex, both proxies, and on a stack with the
-    // real node the kubelet, containerd and the scheduler too.
-    let logs = std::fs::read_dir(log_dir).expect("reading the stack's log folder");
-    for entry in logs.map_while(Result::ok) {
-        let log = std::fs::read(entry.path()).unwrap_or_default();
+    for log in logs {
+        let text = std::fs::read(&log).unwrap_or_default();
         assert!(
-            !log.windows(signature.len())
+            !text
+                .windows(signature.len())
                 .any(|w| w == signature.as_bytes()),
             "a token is in {}",
-            entry.path().display()
+            log.display()
         );
     }
 }
