@@ -106,7 +106,6 @@ pub async fn install(
         .context("creating the release's namespace and Secrets")?;
 
     let description = &setup.description;
-    let upstream = description.apiserver_url.clone();
     let log_filter = &setup.options.server_log_filter;
     let settings = [
         ("oidc.issuerUrl", description.dex_issuer.as_str()),
@@ -119,11 +118,10 @@ pub async fn install(
             &description.apiserver_proxy_url,
         ),
         ("apiserverProxy.service.clusterIP", PROXY_SERVICE_IP),
-        ("apiserverProxy.upstream", &upstream),
+        ("apiserverProxy.upstream", &description.apiserver_url),
         ("apiserverProxy.logFilter", log_filter),
     ];
-    let helm_home = setup.run.join("helm");
-    let mut helm = Command::new(&in_cluster.helm);
+    let mut helm = helm_command(&in_cluster.helm, &setup.run.join("helm"));
     helm.args(["upgrade", "--install", RELEASE])
         .arg(&in_cluster.chart)
         .args(["--namespace", NAMESPACE, "--values"])
@@ -132,13 +130,6 @@ pub async fn install(
         .arg(admin);
     for (key, value) in settings {
         helm.args(["--set-string", &format!("{key}={value}")]);
-    }
-    for (variable, folder) in [
-        ("HELM_CACHE_HOME", "cache"),
-        ("HELM_CONFIG_HOME", "config"),
-        ("HELM_DATA_HOME", "data"),
-    ] {
-        helm.env(variable, helm_home.join(folder));
     }
     let started = Instant::now();
     let output = tokio::process::Command::from(helm)
@@ -156,6 +147,20 @@ pub async fn install(
         started.elapsed()
     );
     Ok(bff_tls.spki_sha256)
+}
+
+/// Helm at `binary` with its cache, configuration and data under `home`: its own, never the
+/// user's.
+pub fn helm_command(binary: &Path, home: &Path) -> Command {
+    let mut command = Command::new(binary);
+    for (variable, folder) in [
+        ("HELM_CACHE_HOME", "cache"),
+        ("HELM_CONFIG_HOME", "config"),
+        ("HELM_DATA_HOME", "data"),
+    ] {
+        command.env(variable, home.join(folder));
+    }
+    command
 }
 
 /// Both Deployments rolled out (every replica of the newest ReplicaSet ready), and both

@@ -255,22 +255,17 @@ impl Stack {
 
         // The console's servers verify tokens of Dex and forward to the kube-apiserver.
         stack.ready(dex).await?;
-        let proxy_token = match options.proxy_identity {
-            ProxyIdentity::ServiceAccountToken => {
-                Some(seed::service_account_token(&admin_kubeconfig, &setup.run).await?)
-            }
-            ProxyIdentity::ClientCertificate => None,
-        };
-        let servers = match in_cluster {
-            None => {
-                let apiserver_proxy =
-                    stack.launch(apiserver_proxy::component(&setup, proxy_token.as_deref())?)?;
-                let bff = stack.launch(bff::component(&setup, &client_secret)?)?;
-                Some((apiserver_proxy, bff))
-            }
-            Some(_) => None,
-        };
-        if let Some((apiserver_proxy, bff)) = servers {
+        // An in-cluster console's servers are the release's pods (installed below).
+        if in_cluster.is_none() {
+            let proxy_token = match options.proxy_identity {
+                ProxyIdentity::ServiceAccountToken => {
+                    Some(seed::service_account_token(&admin_kubeconfig, &setup.run).await?)
+                }
+                ProxyIdentity::ClientCertificate => None,
+            };
+            let apiserver_proxy =
+                stack.launch(apiserver_proxy::component(&setup, proxy_token.as_deref())?)?;
+            let bff = stack.launch(bff::component(&setup, &client_secret)?)?;
             stack.ready(apiserver_proxy).await?;
             stack.ready(bff).await?;
         }

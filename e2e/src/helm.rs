@@ -3,7 +3,7 @@
 
 use std::{
     path::{Path, PathBuf},
-    process::{Command, Output},
+    process::Output,
 };
 
 use anyhow::Context;
@@ -38,15 +38,10 @@ impl Helm {
 
     /// `helm <args>`; its output whatever the exit code.
     pub fn run(&self, args: &[&str]) -> anyhow::Result<Output> {
-        let mut command = Command::new(&self.binary);
-        for (variable, folder) in [
-            ("HELM_CACHE_HOME", "cache"),
-            ("HELM_CONFIG_HOME", "config"),
-            ("HELM_DATA_HOME", "data"),
-        ] {
-            command.env(variable, self.home.join(folder));
-        }
-        command.args(args).output().context("running helm")
+        devstack::release::helm_command(&self.binary, &self.home)
+            .args(args)
+            .output()
+            .context("running helm")
     }
 
     /// `helm template` of the chart as release `kube-console` in `namespace`, with the values
