@@ -115,23 +115,33 @@ impl Browser {
             .connect(&webdriver)
             .await
             .context("starting a Chromium session")?;
-        client
-            .issue_cmd(ChromedriverCommand {
-                path: "goog/cdp/execute",
-                body: json!({
-                    "cmd": "Page.addScriptToEvaluateOnNewDocument",
-                    "params": { "source": REPORT_POLICY_VIOLATIONS },
-                }),
-            })
-            .await
-            .context("installing the policy violation listener")?;
-        Ok(Browser {
+        let browser = Browser {
             client,
             _driver: driver,
             profile,
             console_url: stack.console_url.clone(),
             violations: Default::default(),
-        })
+        };
+        browser
+            .cdp(
+                "Page.addScriptToEvaluateOnNewDocument",
+                json!({ "source": REPORT_POLICY_VIOLATIONS }),
+            )
+            .await
+            .context("installing the policy violation listener")?;
+        Ok(browser)
+    }
+
+    /// One Chrome DevTools Protocol command on the page (`HeapProfiler.collectGarbage`,
+    /// `Memory.getDOMCounters`, …): its result.
+    pub async fn cdp(&self, cmd: &str, params: Value) -> anyhow::Result<Value> {
+        self.client
+            .issue_cmd(ChromedriverCommand {
+                path: "goog/cdp/execute",
+                body: json!({ "cmd": cmd, "params": params }),
+            })
+            .await
+            .with_context(|| format!("DevTools command {cmd}"))
     }
 
     /// Browser console entries of level SEVERE since the last call (chromedriver's log endpoint).

@@ -1,5 +1,6 @@
 mod api;
 mod app;
+mod keyed_rows;
 mod kinds;
 mod kube;
 mod kubeconfig;

@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use leptos::{html, prelude::*};
 
+use crate::keyed_rows::KeyedRows;
+
 use super::{
     buffer::{Change, LogLine},
     download,
@@ -265,7 +267,7 @@ pub fn LogViewer(
             data-wasm-bytes=move || { feed.received.track(); wasm_memory_bytes().to_string() }>
             <span class="log-probe" aria-hidden="true" node_ref=probe>{"0".repeat(100)}</span>
             <div aria-hidden="true" style:height=move || format!("{}px", win.with(|w| w.above))></div>
-            <For each=rows key=|(time, q, line)| (line.seq, *time, q.clone()) children=draw />
+            <KeyedRows each=rows key=|(time, q, line)| (line.seq, *time, q.clone()) children=draw />
             <div aria-hidden="true" style:height=move || format!("{}px", win.with(|w| w.below))></div>
             {move || (win.with(|w| w.total) == 0).then(|| view! { <p class="muted log-empty">"No lines (yet)."</p> })}
         </div>

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::{
+    keyed_rows::KeyedRows,
     kube::{
         ResourceType,
         reflector::{Column, Item},
@@ -177,7 +178,7 @@ pub fn VirtualTable(
                     {move || {
                         shown_columns.track();
                         let render_row = render_row.clone();
-                        view! { <For each=visible key=|item| (item.uid.clone(), item.resource_version.clone()) children=render_row /> }
+                        view! { <KeyedRows each=visible key=|item| (item.uid.clone(), item.resource_version.clone()) children=render_row /> }
                     }}
                     <tr class="spacer" aria-hidden="true"
                         style:height=move || { let (_, last, total) = window.get(); format!("{}px", (total - last) * ROW_HEIGHT) }></tr>
