@@ -153,7 +153,7 @@ mod tests {
         list.with(|| provide_context(7u8));
         let mut owners = RowOwners::new(list.clone());
         let row = owners.make();
-        assert_eq!(row.with(|| use_context::<u8>()), Some(7));
+        assert_eq!(row.with(use_context::<u8>), Some(7));
         let cleaned = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let flag = cleaned.clone();
         row.with(|| on_cleanup(move || flag.store(true, std::sync::atomic::Ordering::SeqCst)));
