@@ -7,7 +7,10 @@
 //! `GENERATION` rows and lives only as long as one of its rows does: what stays with the list is
 //! one small entry per generation.
 
-use std::hash::Hash;
+use std::{
+    hash::Hash,
+    sync::{Arc, Mutex, PoisonError},
+};
 
 use leptos::{
     prelude::*,
@@ -67,11 +70,10 @@ where
     T: Send + 'static,
 {
     let list = Owner::current().expect("a reactive owner");
-    let owners = StoredValue::new(RowOwners::new(list.clone()));
+    // Held by the row maker itself (not an arena value the list's cleanup could dispose first).
+    let owners = Arc::new(Mutex::new(RowOwners::new(list)));
     let children = move |_, item| {
-        let owner = owners
-            .try_update_value(RowOwners::make)
-            .unwrap_or_else(|| list.with(Owner::new));
+        let owner = owners.lock().unwrap_or_else(PoisonError::into_inner).make();
         let view = owner.with(|| children(item));
         (drop, OwnedView::new_with_owner(view, owner))
     };

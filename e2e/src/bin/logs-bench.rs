@@ -4,7 +4,8 @@
 //! streams (a key into the search box until the next frame), the frame rate, and the tab's
 //! memory (JS heap + the app's wasm memory, after a garbage collection; DOM nodes and listeners)
 //! sampled over the run (10 minutes by default, `--seconds N` for another length), failing if
-//! the memory or the DOM keeps growing once the view holds its maximum of lines. Every wait is a polled condition with a deadline.
+//! the memory or the DOM keeps growing once the view holds its maximum of lines. Every wait is a
+//! polled condition with a deadline.
 
 use std::{
     path::PathBuf,
@@ -42,7 +43,6 @@ async fn counters(browser: &Browser) -> anyhow::Result<(u64, u64)> {
 
 /// What the tab holds once the garbage collector has run: so that a growth is what the page
 /// keeps, not when the collector last ran.
-#[derive(Clone, Copy, Default)]
 struct Memory {
     js_heap: u64,
     wasm: u64,
@@ -233,7 +233,6 @@ async fn measure(stack: &StackDescription, name: &str, seconds: u64) -> anyhow::
             .map(|(s, m)| json!([s, scale(f(m))]))
             .collect()
     };
-    let as_count = |n: u64| n as f64;
     // Bounded: once the view holds its maximum of lines, what the tab keeps stops growing (a
     // margin for the allocators' own pace).
     let (total_first, total_second) = (max_of(first, Memory::total), max_of(second, Memory::total));
@@ -273,7 +272,7 @@ async fn measure(stack: &StackDescription, name: &str, seconds: u64) -> anyhow::
             "js_heap_curve_s_mib": report_curve(|m| m.js_heap, mib),
             "wasm_curve_s_mib": report_curve(|m| m.wasm, mib),
         },
-        "dom_nodes_curve": report_curve(|m| m.dom_nodes, as_count),
-        "js_event_listeners_curve": report_curve(|m| m.listeners, as_count),
+        "dom_nodes_curve": report_curve(|m| m.dom_nodes, |n| n as f64),
+        "js_event_listeners_curve": report_curve(|m| m.listeners, |n| n as f64),
     }))
 }
