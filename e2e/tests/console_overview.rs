@@ -201,17 +201,24 @@ async fn the_overview_draws_the_namespace_live_and_links_to_what_it_counts() -> 
             "apiVersion: v1\nkind: Event\nmetadata:\n  name: first.e2e\n  namespace: {namespace}\ntype: Warning\nreason: {reason}\nmessage: \"<b>not markup</b>\"\ncount: 2\nfirstTimestamp: \"{now}\"\nlastTimestamp: \"{now}\"\ninvolvedObject:\n  apiVersion: v1\n  kind: Pod\n  name: first\n  namespace: {namespace}\nsource:\n  component: e2e\n"
         ),
     )?;
-    let event = browser
-        .wait_for(&format!("[data-testid=warnings] li[data-reason={reason}]"))
-        .await?;
-    let text = event.text().await?;
-    assert!(
+    // The part redraws its list in place as events come (the kubelet's own Warnings too), so an
+    // element found once may show another event by the time it is read: look it up each time.
+    let item = format!("[data-testid=warnings] li[data-reason={reason}]");
+    let shows_event = |text: &str| {
         text.contains(&format!("Pod {namespace}/first"))
             && text.contains("<b>not markup</b>")
-            && text.contains("×2"),
-        "{text}"
-    );
-    event.find(Locator::Css("a")).await?.click().await?;
+            && text.contains("×2")
+    };
+    let last_text = std::cell::RefCell::new(String::new());
+    devstack::poll::until("the Warning event in the overview", LIVE, || async {
+        let text = browser.text_of(&item).await?;
+        let shown = shows_event(&text);
+        *last_text.borrow_mut() = text;
+        Ok(shown)
+    })
+    .await
+    .map_err(|error| error.context(format!("the event showed {:?}", last_text.borrow())))?;
+    browser.click(&format!("{item} a")).await?;
     devstack::poll::until("the event's pod page", LIVE, || async {
         Ok(path(&browser).await? == format!("/ns/{namespace}/core/v1/pods/first"))
     })
